@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# PID 1 of a lab VM after switch_root.  Sets the node up (modules, network,
+# configfs) and then serves the command mailbox in /lab/cmd: the host drops
+# NAME.sh there; we run it and leave NAME.out and, last, NAME.rc.  Commands
+# run concurrently, so a test may start a server and then talk to it.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C
+
+param() { sed -n "s/.*archip\.$1=\([^ ]*\).*/\1/p" /proc/cmdline; }
+
+NODE=$(param node)
+IP=$(param ip)
+hostname "$NODE"
+
+mount -t tmpfs tmp /tmp
+mount -t tmpfs run /run
+mkdir -p /dev/pts /dev/shm
+mount -t devpts devpts /dev/pts
+mount -t tmpfs shm /dev/shm
+mount -t debugfs debugfs /sys/kernel/debug
+# The modules tree the host prepared (seen through the host root): the
+# Debian image's modules plus ours
+# in updates/, with modules.dep made for exactly that set.
+mount --bind "$(param modules)" /lib/modules
+modprobe -a virtio_blk virtio_net configfs
+mount -t configfs configfs /sys/kernel/config
+echo 1 >/proc/sys/kernel/sysrq
+
+ip link set lo up
+if [ -n "$IP" ]; then
+	ip link set eth0 up
+	ip addr add "$IP/24" dev eth0
+fi
+
+mkdir -p /lab/cmd
+echo "archip-lab: node $NODE up" >/dev/console
+: >/lab/ready
+
+while :; do
+	for f in /lab/cmd/*.sh; do
+		[ -e "$f" ] || continue
+		mv "$f" "$f.run" 2>/dev/null || continue
+		(
+			setsid bash "$f.run" </dev/null >"${f%.sh}.out" 2>&1
+			echo $? >"${f%.sh}.rc.tmp"
+			mv "${f%.sh}.rc.tmp" "${f%.sh}.rc"
+		) &
+	done
+	sleep 0.1
+done
