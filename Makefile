@@ -71,7 +71,7 @@ $(CHECKPATCH): $(CACHE)/kernel.env
 checkpatch: $(CHECKPATCH)
 	@files=$$(find drivers include -name '*.[ch]' 2>/dev/null); \
 	if [ -n "$$files" ]; then $(CHECKPATCH) --no-tree --quiet -f $$files; fi
-	@for p in fs/ocfs2/patches/*.patch; do $(CHECKPATCH) --no-tree --quiet $$p || exit 1; done
+	@for p in fs/ocfs2/patches/*.patch; do $(CHECKPATCH) --no-tree --quiet - <$$p || exit 1; done
 
 clean:
 	rm -rf $(BUILD)
