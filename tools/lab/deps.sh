@@ -47,7 +47,7 @@ if [ $need_install = 1 ]; then
 fi
 
 # Version of a binary package as the archive offers it (first = newest).
-pkgver() { apt-cache show "$1" 2>/dev/null | sed -n 's/^Version: //p' | head -n1; }
+pkgver() { apt-cache show "$1" 2>/dev/null | sed -n "s/^Version: //p" | head -n1 || true; }
 
 pick_kver() {
 	local n kv v srcvers

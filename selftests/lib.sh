@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# KTAP helpers for archip's selftests.  Each test program sources this,
+# declares its plan, and reports each check with ok/fail/skip.  A skipped
+# check is reported as "# SKIP", never as a pass.
+
+SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SELFTESTS/.." && pwd)
+LABCMD="$REPO/tools/lab/archip-lab"
+_ktap_n=0
+_ktap_fail=0
+
+ktap_plan() { echo "TAP version 13"; echo "1..$1"; }
+ktap_pass() { _ktap_n=$((_ktap_n + 1)); echo "ok $_ktap_n - $*"; }
+ktap_fail() { _ktap_n=$((_ktap_n + 1)); _ktap_fail=$((_ktap_fail + 1)); echo "not ok $_ktap_n - $*"; }
+ktap_skip() { _ktap_n=$((_ktap_n + 1)); echo "ok $_ktap_n - $1 # SKIP $2"; }
+ktap_diag() { sed 's/^/# /'; }
+ktap_finish() { [ "$_ktap_fail" = 0 ]; exit $?; }
+
+# check DESC CMD...: run CMD; pass if it exits 0, else fail showing its output.
+check() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ktap_pass "$desc"
+	else
+		ktap_fail "$desc"
+		printf '%s\n' "$out" | tail -n 30 | ktap_diag
+	fi
+}
+
+# lab NODE CMD: run a bash command line on a lab node.
+lab() { local n=$1; shift; "$LABCMD" run "$n" "$*"; }
