@@ -7,6 +7,7 @@
 SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SELFTESTS/.." && pwd)
 LABCMD="$REPO/tools/lab/archip-lab"
+SAN=/mnt/san
 _ktap_n=0
 _ktap_fail=0
 
