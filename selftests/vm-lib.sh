@@ -17,7 +17,7 @@ lock_held() {
 	local t l f
 	while read -r t l f; do
 		[ "$t" = "$2" ] && [ "$l" -ge 0 ] && [ $((f & 1)) = 1 ] && return 0
-	done < <(locks_of "$1")
+	done <<<"$(locks_of "$1")"
 	return 1
 }
 
