@@ -3,7 +3,8 @@
 # archip top-level Makefile.
 #
 #   make deps      install build/test dependencies, fetch the lab kernel
-#   make           build the modules (archip + patched ocfs2.ko) and tools
+#   make           build the modules (archip_srv + patched ocfs2.ko) and the
+#                  tools (archipctl, its unit tests, archip-obj) into build/
 #   make demo      boot the lab and show the cluster working (README)
 #   make test      run the whole test suite (README; what CI runs)
 #   make bench-ocfs2   lock-latency benchmark of the OCFS2 options
@@ -46,7 +47,7 @@ ocfs2: $(OCFS2_SRC)/.stamp
 	cp $(OCFS2_SRC)/fs/ocfs2/ocfs2.ko $(BUILD)/ocfs2/ocfs2.ko
 
 tools:
-	@true
+	@$(MAKE) --no-print-directory -C tools/archipctl
 
 test: deps
 	@$(MAKE) --no-print-directory all

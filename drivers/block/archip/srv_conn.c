@@ -1,0 +1,687 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A client connection: the handshake, then a receive loop that validates
+ * each request frame, reads its payload and hands it to the I/O workqueue,
+ * so the requests of one connection run concurrently and complete in any
+ * order.  Replies are sent by the worker that finished the request.
+ *
+ * Memory per connection is bounded: the receive loop stops reading the
+ * socket while max_inflight requests, or CONN_BUDGET bytes of payload, are
+ * in flight.  The client then sees TCP backpressure, never an error.
+ *
+ * A malformed frame closes its connection (and only it) with a logged
+ * reason: after one, nothing that follows on the stream can be trusted.
+ */
+#include <linux/file.h>
+#include <linux/net.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+#include <net/genetlink.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "srv.h"
+#include "srv_conn.h"
+
+#define CONN_BUDGET		(8u << 20)
+#define CONN_MAX_LOCKS		64
+#define HELLO_TIMEOUT		(10 * HZ)
+#define HELLO_MAX_LEN		4096
+
+struct conn {
+	struct archip_srv *srv;
+	struct socket *sock;
+	struct list_head node;		/* srv->conns */
+	struct work_struct rx_work;
+	struct sockaddr_in peer;
+
+	u64 client_id;
+	u64 features;
+	u32 max_io;
+	u32 max_inflight;
+
+	struct mutex send_lock;
+	spinlock_t budget_lock;		/* inflight, inflight_bytes */
+	u32 inflight;
+	u32 inflight_bytes;
+	wait_queue_head_t budget_wait;
+	atomic64_t requests;
+
+	struct mutex locks_lock;
+	struct list_head locks;
+	unsigned int nr_locks;
+};
+
+struct held_lock {
+	struct list_head node;
+	struct file *file;
+	char name[ARCHIP_NAME_MAX + 1];
+};
+
+struct io {
+	struct work_struct work;
+	struct conn *conn;
+	u8 op;
+	u16 flags;
+	u64 tag;
+	u64 off;
+	u32 len;
+	u32 cost;
+	char name[ARCHIP_NAME_MAX + 1];
+	char name2[ARCHIP_NAME_MAX + 1];
+	struct archip_buf buf;
+};
+
+static int recv_iter(struct conn *c, struct msghdr *msg, size_t len)
+{
+	int n = sock_recvmsg(c->sock, msg, MSG_WAITALL | MSG_NOSIGNAL);
+
+	if (n == len)
+		return 0;
+	return n < 0 ? n : -ECONNRESET;	/* closed, or cut mid-frame */
+}
+
+static int recv_all(struct conn *c, void *data, size_t len)
+{
+	struct kvec iov = { .iov_base = data, .iov_len = len };
+	struct msghdr msg = { };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
+	return recv_iter(c, &msg, len);
+}
+
+static int recv_buf(struct conn *c, struct archip_buf *buf)
+{
+	struct msghdr msg = { };
+
+	iov_iter_bvec(&msg.msg_iter, ITER_DEST, buf->bvec, buf->nr_pages,
+		      buf->len);
+	return recv_iter(c, &msg, buf->len);
+}
+
+/* Read and drop @len bytes: the payload of a request we refuse. */
+static int recv_skip(struct conn *c, u32 len)
+{
+	char scratch[256];
+	int err = 0;
+
+	while (len && !err) {
+		u32 n = min_t(u32, len, sizeof(scratch));
+
+		err = recv_all(c, scratch, n);
+		len -= n;
+	}
+	return err;
+}
+
+static int send_msg(struct conn *c, struct msghdr *msg, size_t len)
+{
+	int n;
+
+	while (msg_data_left(msg)) {
+		n = sock_sendmsg(c->sock, msg);
+		if (n <= 0)
+			return n ? n : -EPIPE;
+	}
+	return 0;
+}
+
+static int send_kvec(struct conn *c, const void *data, size_t len, bool more)
+{
+	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0) };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
+	return send_msg(c, &msg, len);
+}
+
+static void send_reply(struct conn *c, u64 tag, int status,
+		       struct archip_buf *buf, const void *small, u32 small_len)
+{
+	u32 data_len = buf ? buf->len : small_len;
+	struct archip_rep rep = {
+		.magic = cpu_to_le32(ARCHIP_REP_MAGIC),
+		.status = cpu_to_le32((u32)status),
+		.tag = cpu_to_le64(tag),
+		.data_len = cpu_to_le32(data_len),
+	};
+	int err;
+
+	mutex_lock(&c->send_lock);
+	err = send_kvec(c, &rep, sizeof(rep), data_len);
+	if (!err && buf) {
+		struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, buf->bvec,
+			      buf->nr_pages, buf->len);
+		err = send_msg(c, &msg, buf->len);
+	} else if (!err && small_len) {
+		err = send_kvec(c, small, small_len, false);
+	}
+	mutex_unlock(&c->send_lock);
+	/* The stream is broken: make the receive loop end the connection. */
+	if (err)
+		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+}
+
+/* ---------------------------------------------------------------- locks */
+
+static struct held_lock *find_lock(struct conn *c, const char *name)
+{
+	struct held_lock *hl;
+
+	list_for_each_entry(hl, &c->locks, node)
+		if (!strcmp(hl->name, name))
+			return hl;
+	return NULL;
+}
+
+static int do_acquire(struct conn *c, const char *name)
+{
+	struct held_lock *hl;
+	struct file *f;
+	int err = 0;
+
+	mutex_lock(&c->locks_lock);
+	if (find_lock(c, name))
+		goto out;	/* already ours */
+	err = -ENOSPC;
+	if (c->nr_locks >= CONN_MAX_LOCKS)
+		goto out;
+	err = -ENOMEM;
+	hl = kzalloc(sizeof(*hl), GFP_KERNEL);
+	if (!hl)
+		goto out;
+	f = archip_store_lock(&c->srv->store, name);
+	if (IS_ERR(f)) {
+		kfree(hl);
+		err = PTR_ERR(f);
+		goto out;
+	}
+	hl->file = f;
+	strscpy(hl->name, name, sizeof(hl->name));
+	list_add_tail(&hl->node, &c->locks);
+	c->nr_locks++;
+	err = 0;
+out:
+	mutex_unlock(&c->locks_lock);
+	return err;
+}
+
+static int do_release(struct conn *c, const char *name)
+{
+	struct held_lock *hl;
+
+	mutex_lock(&c->locks_lock);
+	hl = find_lock(c, name);
+	if (hl) {
+		list_del(&hl->node);
+		c->nr_locks--;
+	}
+	mutex_unlock(&c->locks_lock);
+	if (!hl)
+		return -ENOENT;
+	archip_store_unlock(hl->file);
+	kfree(hl);
+	return 0;
+}
+
+static void release_all_locks(struct conn *c)
+{
+	struct held_lock *hl, *tmp;
+
+	list_for_each_entry_safe(hl, tmp, &c->locks, node) {
+		archip_store_unlock(hl->file);
+		kfree(hl);
+	}
+	INIT_LIST_HEAD(&c->locks);
+	c->nr_locks = 0;
+}
+
+/* ------------------------------------------------------------ execution */
+
+static bool op_allowed(struct conn *c, u8 op)
+{
+	switch (op) {
+	case ARCHIP_OP_COPY:
+		return c->features & ARCHIP_FEAT_COPY;
+	case ARCHIP_OP_ACQUIRE:
+	case ARCHIP_OP_RELEASE:
+		return c->features & ARCHIP_FEAT_LOCKS;
+	default:
+		return op >= ARCHIP_OP_READ && op <= ARCHIP_OP_MAX;
+	}
+}
+
+static void io_done(struct io *io)
+{
+	struct conn *c = io->conn;
+
+	archip_buf_free(&io->buf);
+	spin_lock(&c->budget_lock);
+	c->inflight--;
+	c->inflight_bytes -= io->cost;
+	spin_unlock(&c->budget_lock);
+	wake_up(&c->budget_wait);
+	kfree(io);
+}
+
+static void io_work(struct work_struct *work)
+{
+	struct io *io = container_of(work, struct io, work);
+	struct conn *c = io->conn;
+	struct archip_store *st = &c->srv->store;
+	struct archip_op_stats *stats;
+	struct archip_buf *reply_buf = NULL;
+	struct archip_stat stat = { };
+	u32 stat_len = 0;
+	int status;
+
+	switch (op_allowed(c, io->op) ? io->op : 0) {
+	case ARCHIP_OP_READ:
+		status = archip_store_read(st, io->name, io->off, &io->buf);
+		if (!status)
+			reply_buf = &io->buf;
+		break;
+	case ARCHIP_OP_WRITE:
+		status = archip_store_write(st, io->name, io->off, &io->buf,
+					    io->flags & ARCHIP_REQ_FUA);
+		break;
+	case ARCHIP_OP_FLUSH:
+		status = archip_store_flush(st, io->name[0] ? io->name : NULL);
+		break;
+	case ARCHIP_OP_DISCARD:
+	case ARCHIP_OP_WRITE_ZEROES:
+		status = archip_store_punch(st, io->name, io->off, io->len);
+		break;
+	case ARCHIP_OP_DELETE:
+		status = archip_store_delete(st, io->name);
+		break;
+	case ARCHIP_OP_STAT: {
+		u64 size, alloc;
+		bool exists;
+
+		status = archip_store_stat(st, io->name, &size, &alloc, &exists);
+		stat.size = cpu_to_le64(size);
+		stat.allocated = cpu_to_le64(alloc);
+		stat.flags = cpu_to_le32(exists ? ARCHIP_STAT_EXISTS : 0);
+		if (!status)
+			stat_len = sizeof(stat);
+		break;
+	}
+	case ARCHIP_OP_COPY:
+		status = archip_store_copy(st, io->name, io->name2);
+		break;
+	case ARCHIP_OP_ACQUIRE:
+		status = do_acquire(c, io->name);
+		break;
+	case ARCHIP_OP_RELEASE:
+		status = do_release(c, io->name);
+		break;
+	default:
+		status = -EOPNOTSUPP;
+		break;
+	}
+
+	if (io->op <= ARCHIP_OP_MAX) {
+		stats = &c->srv->ops[io->op];
+		atomic64_inc(&stats->count);
+		if (status < 0)
+			atomic64_inc(&stats->errors);
+		else if (io->op == ARCHIP_OP_READ || io->op == ARCHIP_OP_WRITE)
+			atomic64_add(io->len, &stats->bytes);
+	}
+	send_reply(c, io->tag, status, reply_buf, &stat, stat_len);
+	io_done(io);
+}
+
+/* ---------------------------------------------------------- the stream */
+
+static int bad_frame(struct conn *c, const char *why)
+{
+	pr_warn_ratelimited("%pISpc: closing connection: %s\n", &c->peer, why);
+	return -EPROTO;
+}
+
+/* Validate a request header; on success fill io (except names, payload). */
+static int check_req(struct conn *c, const struct archip_req *rq,
+		     struct io *io, u32 *data_len, const char **why)
+{
+	u32 len = le32_to_cpu(rq->len), dlen = le32_to_cpu(rq->data_len);
+	u16 nlen = le16_to_cpu(rq->name_len), flags = le16_to_cpu(rq->flags);
+	u64 off = le64_to_cpu(rq->off), end;
+	u8 op = rq->op;
+
+	*why = "bad request magic";
+	if (le32_to_cpu(rq->magic) != ARCHIP_REQ_MAGIC)
+		return -EPROTO;
+	*why = "reserved request field not zero";
+	if (rq->pad || rq->pad2 || rq->pad3)
+		return -EPROTO;
+	*why = "unknown request flag";
+	if (flags & ~ARCHIP_REQ_FLAGS_KNOWN)
+		return -EPROTO;
+	*why = "FUA on a request other than WRITE";
+	if ((flags & ARCHIP_REQ_FUA) && op != ARCHIP_OP_WRITE)
+		return -EPROTO;
+	*why = "object name too long";
+	if (nlen > ARCHIP_NAME_MAX)
+		return -EPROTO;
+	*why = "payload larger than the negotiated max_io";
+	if (dlen > c->max_io)
+		return -EPROTO;
+	*why = "offset + length overflows";
+	if (check_add_overflow(off, (u64)len, &end) || end > MAX_LFS_FILESIZE)
+		return -EPROTO;
+
+	switch (op) {
+	case ARCHIP_OP_READ:
+	case ARCHIP_OP_WRITE:
+		*why = "READ/WRITE length is 0 or over max_io";
+		if (!len || len > c->max_io)
+			return -EPROTO;
+		*why = "WRITE payload length differs from its length";
+		if (op == ARCHIP_OP_WRITE ? dlen != len : dlen)
+			return -EPROTO;
+		break;
+	case ARCHIP_OP_DISCARD:
+	case ARCHIP_OP_WRITE_ZEROES:
+		*why = "DISCARD/WRITE_ZEROES of 0 bytes or with a payload";
+		if (!len || dlen)
+			return -EPROTO;
+		break;
+	case ARCHIP_OP_COPY:
+		*why = "COPY without a valid destination name";
+		if (!dlen || dlen > ARCHIP_NAME_MAX || len || off)
+			return -EPROTO;
+		break;
+	case ARCHIP_OP_FLUSH:
+	case ARCHIP_OP_DELETE:
+	case ARCHIP_OP_STAT:
+	case ARCHIP_OP_ACQUIRE:
+	case ARCHIP_OP_RELEASE:
+		*why = "offset, length or payload on a request that takes none";
+		if (len || off || dlen)
+			return -EPROTO;
+		break;
+	default:
+		/* Unknown op: well framed, so answer EOPNOTSUPP and go on. */
+		break;
+	}
+	*why = "missing object name";
+	if (!nlen && op != ARCHIP_OP_FLUSH)
+		return -EPROTO;
+
+	io->op = op;
+	io->flags = flags;
+	io->tag = le64_to_cpu(rq->tag);
+	io->off = off;
+	io->len = len;
+	*data_len = dlen;
+	return 0;
+}
+
+static int recv_name(struct conn *c, char *name, u16 len)
+{
+	int err;
+
+	if (!len) {
+		name[0] = '\0';
+		return 0;
+	}
+	err = recv_all(c, name, len);
+	if (err)
+		return err;
+	name[len] = '\0';
+	if (!archip_store_name_ok(name, len))
+		return bad_frame(c, "invalid object name");
+	return 0;
+}
+
+static bool budget_ok(struct conn *c, u32 cost)
+{
+	bool ok;
+
+	spin_lock(&c->budget_lock);
+	ok = c->inflight < c->max_inflight &&
+	     (c->inflight_bytes + cost <= CONN_BUDGET || !c->inflight);
+	if (ok) {
+		c->inflight++;
+		c->inflight_bytes += cost;
+	}
+	spin_unlock(&c->budget_lock);
+	return ok;
+}
+
+static int recv_request(struct conn *c)
+{
+	struct archip_req rq;
+	const char *why;
+	struct io *io;
+	u32 dlen;
+	int err;
+
+	err = recv_all(c, &rq, sizeof(rq));
+	if (err)
+		return err;
+	io = kzalloc(sizeof(*io), GFP_KERNEL);
+	if (!io)
+		return -ENOMEM;
+	io->conn = c;
+	INIT_WORK(&io->work, io_work);
+	err = check_req(c, &rq, io, &dlen, &why);
+	if (err) {
+		kfree(io);
+		return bad_frame(c, why);
+	}
+	err = recv_name(c, io->name, le16_to_cpu(rq.name_len));
+	if (err) {
+		kfree(io);
+		return err;
+	}
+
+	if (io->op == ARCHIP_OP_READ || io->op == ARCHIP_OP_WRITE)
+		io->cost = io->len;
+	/* Backpressure: stop reading the socket until there is room. */
+	wait_event(c->budget_wait, budget_ok(c, io->cost));
+
+	if (io->cost) {
+		err = archip_buf_alloc(&io->buf, io->len);
+		if (!err && io->op == ARCHIP_OP_WRITE)
+			err = recv_buf(c, &io->buf);
+	} else if (io->op == ARCHIP_OP_COPY) {
+		err = recv_name(c, io->name2, dlen);
+	} else {
+		err = recv_skip(c, dlen);
+	}
+	if (err) {
+		io_done(io);
+		return err;
+	}
+	atomic64_inc(&c->requests);
+	queue_work(c->srv->io_wq, &io->work);
+	return 0;
+}
+
+static int hello_reply(struct conn *c, u16 status, const char *reason)
+{
+	struct archip_srv *srv = c->srv;
+	struct archip_hello_reply hr = {
+		.magic = cpu_to_le32(ARCHIP_HELLO_MAGIC),
+		.version = cpu_to_le16(ARCHIP_PROTO_VERSION),
+		.status = cpu_to_le16(status),
+		.features = cpu_to_le64(c->features),
+		.server_id = cpu_to_le64(srv->server_id),
+		.max_io = cpu_to_le32(c->max_io),
+		.max_inflight = cpu_to_le32(c->max_inflight),
+	};
+
+	strscpy(hr.reason, reason, sizeof(hr.reason));
+	if (status != ARCHIP_HELLO_OK)
+		pr_info("%pISpc: refused: %s\n", &c->peer, reason);
+	return send_kvec(c, &hr, sizeof(hr), false) ?: (status ? -EPROTO : 0);
+}
+
+static int handshake(struct conn *c, bool busy)
+{
+	struct archip_srv *srv = c->srv;
+	struct archip_hello h;
+	u64 required;
+	u32 len, io, inflight;
+	int err;
+
+	c->sock->sk->sk_rcvtimeo = HELLO_TIMEOUT;
+	err = recv_all(c, &h, sizeof(h));
+	if (err)
+		return err;
+	if (le32_to_cpu(h.magic) != ARCHIP_HELLO_MAGIC)
+		return hello_reply(c, ARCHIP_HELLO_BAD_MAGIC,
+				   "not an archip client (bad magic)");
+	if (le16_to_cpu(h.version) != ARCHIP_PROTO_VERSION)
+		return hello_reply(c, ARCHIP_HELLO_BAD_VERSION,
+				   "protocol version not supported (server speaks 1)");
+	len = le16_to_cpu(h.len);
+	if (len < sizeof(h) || len > HELLO_MAX_LEN)
+		return hello_reply(c, ARCHIP_HELLO_BAD_LIMITS, "bad hello length");
+	/* A newer client's longer hello: the extra fields are not for us. */
+	err = recv_skip(c, len - sizeof(h));
+	if (err)
+		return err;
+	c->sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+
+	c->client_id = le64_to_cpu(h.client_id);
+	c->features = le64_to_cpu(h.features) & ARCHIP_FEAT_KNOWN;
+	required = le64_to_cpu(h.required);
+	if (required & ~ARCHIP_FEAT_KNOWN)
+		return hello_reply(c, ARCHIP_HELLO_BAD_FEATURES,
+				   "client requires features this server lacks");
+	c->features |= required;
+
+	io = le32_to_cpu(h.max_io);
+	inflight = le32_to_cpu(h.max_inflight);
+	c->max_io = io ? min(io, srv->cfg.max_io) : srv->cfg.max_io;
+	c->max_inflight = inflight ? min(inflight, srv->cfg.max_inflight) :
+				     srv->cfg.max_inflight;
+	if (c->max_io < 4096)
+		return hello_reply(c, ARCHIP_HELLO_BAD_LIMITS,
+				   "max_io below 4096 bytes");
+	if (busy)
+		return hello_reply(c, ARCHIP_HELLO_BUSY,
+				   "server at its connection limit");
+	return hello_reply(c, ARCHIP_HELLO_OK, "ok");
+}
+
+static void conn_free(struct conn *c)
+{
+	struct archip_srv *srv = c->srv;
+
+	mutex_lock(&srv->conns_mutex);
+	list_del(&c->node);
+	srv->nr_conns--;
+	mutex_unlock(&srv->conns_mutex);
+	sock_release(c->sock);
+	kfree(c);
+	wake_up(&srv->conns_wait);
+}
+
+static void rx_work(struct work_struct *work)
+{
+	struct conn *c = container_of(work, struct conn, rx_work);
+	struct archip_srv *srv = c->srv;
+	bool busy;
+	int err;
+
+	mutex_lock(&srv->conns_mutex);
+	busy = srv->nr_conns > srv->cfg.max_conns;
+	mutex_unlock(&srv->conns_mutex);
+
+	err = handshake(c, busy);
+	while (!err)
+		err = recv_request(c);
+
+	/* Let every request finish (and reply, if it can), then let go. */
+	kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	wait_event(c->budget_wait, !READ_ONCE(c->inflight));
+	release_all_locks(c);
+	conn_free(c);
+}
+
+int archip_conn_create(struct archip_srv *srv, struct socket *sock)
+{
+	struct conn *c;
+	int len;
+
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	c->srv = srv;
+	c->sock = sock;
+	INIT_WORK(&c->rx_work, rx_work);
+	mutex_init(&c->send_lock);
+	mutex_init(&c->locks_lock);
+	spin_lock_init(&c->budget_lock);
+	init_waitqueue_head(&c->budget_wait);
+	INIT_LIST_HEAD(&c->locks);
+	len = kernel_getpeername(sock, (struct sockaddr *)&c->peer);
+	if (len < 0)
+		memset(&c->peer, 0, sizeof(c->peer));
+	tcp_sock_set_nodelay(sock->sk);
+	sock->sk->sk_allocation = GFP_NOIO;
+
+	mutex_lock(&srv->conns_mutex);
+	list_add_tail(&c->node, &srv->conns);
+	srv->nr_conns++;
+	mutex_unlock(&srv->conns_mutex);
+	queue_work(srv->rx_wq, &c->rx_work);
+	return 0;
+}
+
+/* Server stop: end every connection; each cleans itself up. */
+void archip_conn_shutdown_all(struct archip_srv *srv)
+{
+	struct conn *c;
+
+	mutex_lock(&srv->conns_mutex);
+	list_for_each_entry(c, &srv->conns, node)
+		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	mutex_unlock(&srv->conns_mutex);
+}
+
+int archip_conn_fill_status(struct archip_srv *srv, struct sk_buff *skb)
+{
+	struct nlattr *conns, *nest;
+	struct conn *c;
+	int err = 0;
+
+	conns = nla_nest_start(skb, ARCHIP_SRV_A_CONNS);
+	if (!conns)
+		return -EMSGSIZE;
+	mutex_lock(&srv->conns_mutex);
+	list_for_each_entry(c, &srv->conns, node) {
+		nest = nla_nest_start(skb, ARCHIP_SRV_A_CONN);
+		if (!nest ||
+		    nla_put_in_addr(skb, ARCHIP_CONN_A_PEER_ADDR,
+				    c->peer.sin_addr.s_addr) ||
+		    nla_put_u16(skb, ARCHIP_CONN_A_PEER_PORT,
+				ntohs(c->peer.sin_port)) ||
+		    nla_put_u64_64bit(skb, ARCHIP_CONN_A_CLIENT_ID,
+				      c->client_id, ARCHIP_CONN_A_PAD) ||
+		    nla_put_u32(skb, ARCHIP_CONN_A_INFLIGHT,
+				READ_ONCE(c->inflight)) ||
+		    nla_put_u64_64bit(skb, ARCHIP_CONN_A_REQUESTS,
+				      atomic64_read(&c->requests),
+				      ARCHIP_CONN_A_PAD) ||
+		    nla_put_u32(skb, ARCHIP_CONN_A_LOCKS,
+				READ_ONCE(c->nr_locks))) {
+			err = -EMSGSIZE;
+			break;
+		}
+		nla_nest_end(skb, nest);
+	}
+	mutex_unlock(&srv->conns_mutex);
+	if (err)
+		return err;
+	nla_nest_end(skb, conns);
+	return 0;
+}

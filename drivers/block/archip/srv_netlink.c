@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "archip_srv" generic netlink family: START, STOP and STATUS of this
+ * node's object server.  All commands need CAP_NET_ADMIN; attributes are
+ * validated strictly by the policy, and every refusal carries an extack
+ * message that archipctl prints.
+ */
+#include <net/genetlink.h>
+
+#include "srv.h"
+#include "srv_conn.h"
+
+#define DEFAULT_MAX_CONNS	256
+#define DEFAULT_MAX_IO		(1u << 20)
+#define DEFAULT_MAX_INFLIGHT	128
+#define LIMIT_MAX_IO		(16u << 20)
+
+static const struct nla_policy srv_policy[ARCHIP_SRV_A_MAX + 1] = {
+	[ARCHIP_SRV_A_ADDR]		= { .type = NLA_BE32 },
+	[ARCHIP_SRV_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
+	[ARCHIP_SRV_A_ROOT]		= { .type = NLA_NUL_STRING,
+					    .len = PATH_MAX - 1 },
+	[ARCHIP_SRV_A_MAX_CONNS]	= NLA_POLICY_RANGE(NLA_U32, 1, 512),
+	[ARCHIP_SRV_A_MAX_IO]		= { .type = NLA_U32 },
+	[ARCHIP_SRV_A_MAX_INFLIGHT]	= NLA_POLICY_RANGE(NLA_U32, 1, 1024),
+};
+
+static struct genl_family srv_family;
+
+static int start_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct archip_srv_config *cfg;
+	struct nlattr **a = info->attrs;
+	const char *why = NULL;
+	int err;
+
+	if (!a[ARCHIP_SRV_A_ROOT] || !a[ARCHIP_SRV_A_PORT]) {
+		NL_SET_ERR_MSG(info->extack, "START needs a store root and a port");
+		return -EINVAL;
+	}
+	cfg = kzalloc(sizeof(*cfg), GFP_KERNEL);
+	if (!cfg)
+		return -ENOMEM;
+	cfg->addr = a[ARCHIP_SRV_A_ADDR] ?
+		    nla_get_in_addr(a[ARCHIP_SRV_A_ADDR]) : htonl(INADDR_ANY);
+	cfg->port = nla_get_u16(a[ARCHIP_SRV_A_PORT]);
+	nla_strscpy(cfg->root, a[ARCHIP_SRV_A_ROOT], sizeof(cfg->root));
+	cfg->max_conns = a[ARCHIP_SRV_A_MAX_CONNS] ?
+			 nla_get_u32(a[ARCHIP_SRV_A_MAX_CONNS]) : DEFAULT_MAX_CONNS;
+	cfg->max_io = a[ARCHIP_SRV_A_MAX_IO] ?
+		      nla_get_u32(a[ARCHIP_SRV_A_MAX_IO]) : DEFAULT_MAX_IO;
+	cfg->max_inflight = a[ARCHIP_SRV_A_MAX_INFLIGHT] ?
+			    nla_get_u32(a[ARCHIP_SRV_A_MAX_INFLIGHT]) :
+			    DEFAULT_MAX_INFLIGHT;
+	if (cfg->max_io < 4096 || cfg->max_io > LIMIT_MAX_IO ||
+	    cfg->max_io % 4096) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[ARCHIP_SRV_A_MAX_IO],
+				    "max_io must be a multiple of 4 KiB, 4 KiB to 16 MiB");
+		kfree(cfg);
+		return -EINVAL;
+	}
+	if (cfg->root[0] != '/') {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[ARCHIP_SRV_A_ROOT],
+				    "the store root must be an absolute path");
+		kfree(cfg);
+		return -EINVAL;
+	}
+
+	mutex_lock(&archip_srv_mutex);
+	err = archip_srv_start(cfg, &why);
+	mutex_unlock(&archip_srv_mutex);
+	/* why points to a string literal, as extack messages must. */
+	if (err && why && info->extack)
+		info->extack->_msg = why;
+	kfree(cfg);
+	return err;
+}
+
+static int stop_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	int err = 0;
+
+	mutex_lock(&archip_srv_mutex);
+	if (archip_srv_running) {
+		archip_srv_stop();
+	} else {
+		NL_SET_ERR_MSG(info->extack, "no server is running on this node");
+		err = -ENOENT;
+	}
+	mutex_unlock(&archip_srv_mutex);
+	return err;
+}
+
+static int put_ops(struct sk_buff *skb, struct archip_srv *srv)
+{
+	struct nlattr *ops, *op;
+	int i;
+
+	ops = nla_nest_start(skb, ARCHIP_SRV_A_OPS);
+	if (!ops)
+		return -EMSGSIZE;
+	for (i = ARCHIP_OP_READ; i <= ARCHIP_OP_MAX; i++) {
+		op = nla_nest_start(skb, i);
+		if (!op ||
+		    nla_put_u64_64bit(skb, ARCHIP_OPS_A_COUNT,
+				      atomic64_read(&srv->ops[i].count),
+				      ARCHIP_OPS_A_PAD) ||
+		    nla_put_u64_64bit(skb, ARCHIP_OPS_A_ERRORS,
+				      atomic64_read(&srv->ops[i].errors),
+				      ARCHIP_OPS_A_PAD) ||
+		    nla_put_u64_64bit(skb, ARCHIP_OPS_A_BYTES,
+				      atomic64_read(&srv->ops[i].bytes),
+				      ARCHIP_OPS_A_PAD))
+			return -EMSGSIZE;
+		nla_nest_end(skb, op);
+	}
+	nla_nest_end(skb, ops);
+	return 0;
+}
+
+static int status_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct archip_srv *srv;
+	struct sk_buff *msg;
+	void *hdr;
+	int err = -EMSGSIZE;
+
+	msg = genlmsg_new(64 * 1024, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &srv_family, 0, ARCHIP_SRV_CMD_STATUS);
+	if (!hdr)
+		goto err_free;
+
+	mutex_lock(&archip_srv_mutex);
+	srv = archip_srv_running;
+	if (nla_put_u8(msg, ARCHIP_SRV_A_RUNNING, !!srv))
+		goto err_unlock;
+	if (srv &&
+	    (nla_put_in_addr(msg, ARCHIP_SRV_A_ADDR, srv->cfg.addr) ||
+	     nla_put_u16(msg, ARCHIP_SRV_A_PORT, srv->cfg.port) ||
+	     nla_put_string(msg, ARCHIP_SRV_A_ROOT, srv->cfg.root) ||
+	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_CONNS, srv->cfg.max_conns) ||
+	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_IO, srv->cfg.max_io) ||
+	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_INFLIGHT, srv->cfg.max_inflight) ||
+	     put_ops(msg, srv) || archip_conn_fill_status(srv, msg)))
+		goto err_unlock;
+	mutex_unlock(&archip_srv_mutex);
+
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+
+err_unlock:
+	mutex_unlock(&archip_srv_mutex);
+	NL_SET_ERR_MSG(info->extack, "status does not fit in one message");
+err_free:
+	nlmsg_free(msg);
+	return err;
+}
+
+static const struct genl_small_ops srv_ops[] = {
+	{
+		.cmd = ARCHIP_SRV_CMD_START,
+		.doit = start_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ARCHIP_SRV_CMD_STOP,
+		.doit = stop_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ARCHIP_SRV_CMD_STATUS,
+		.doit = status_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family srv_family __ro_after_init = {
+	.name = ARCHIP_SRV_GENL_NAME,
+	.version = ARCHIP_SRV_GENL_VERSION,
+	.maxattr = ARCHIP_SRV_A_MAX,
+	.policy = srv_policy,
+	.module = THIS_MODULE,
+	.small_ops = srv_ops,
+	.n_small_ops = ARRAY_SIZE(srv_ops),
+	.resv_start_op = ARCHIP_SRV_CMD_STATUS + 1,
+};
+
+int __init archip_srv_netlink_init(void)
+{
+	return genl_register_family(&srv_family);
+}
+
+void archip_srv_netlink_uninit(void)
+{
+	genl_unregister_family(&srv_family);
+}

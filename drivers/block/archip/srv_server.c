@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The server's life: open the store, listen, accept, and on stop end every
+ * connection and wait until each has cleaned up after itself.
+ *
+ * Accepting follows nvmet-tcp: the listener's data_ready callback queues
+ * a work that accepts without blocking, so stopping never has to wake a
+ * thread stuck in accept().
+ */
+#include <linux/file.h>
+#include <linux/in.h>
+#include <linux/net.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <net/sock.h>
+
+#include "srv.h"
+#include "srv_conn.h"
+
+DEFINE_MUTEX(archip_srv_mutex);
+struct archip_srv *archip_srv_running;
+
+/* Accepted connections beyond this many over max_conns are dropped
+ * without a handshake; those up to it are told "busy".
+ */
+#define CONN_GRACE	16
+
+static void accept_work(struct work_struct *work)
+{
+	struct archip_srv *srv = container_of(work, struct archip_srv,
+					      accept_work);
+	struct socket *sock;
+	bool drop;
+	int err;
+
+	for (;;) {
+		err = kernel_accept(srv->listener, &sock, O_NONBLOCK);
+		if (err)
+			break;
+		mutex_lock(&srv->conns_mutex);
+		drop = srv->stopping ||
+		       srv->nr_conns >= srv->cfg.max_conns + CONN_GRACE;
+		mutex_unlock(&srv->conns_mutex);
+		if (drop || archip_conn_create(srv, sock))
+			sock_release(sock);
+	}
+	if (err != -EAGAIN)
+		pr_warn_ratelimited("accept failed: %d\n", err);
+}
+
+static void listener_data_ready(struct sock *sk)
+{
+	struct archip_srv *srv;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	srv = sk->sk_user_data;
+	if (srv && sk->sk_state == TCP_LISTEN)
+		queue_work(srv->rx_wq, &srv->accept_work);
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static int listen_start(struct archip_srv *srv, const char **why)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = srv->cfg.addr,
+		.sin_port = htons(srv->cfg.port),
+	};
+	struct socket *sock;
+	int err;
+
+	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP,
+			       &sock);
+	if (err) {
+		*why = "cannot create the listening socket";
+		return err;
+	}
+	sock_set_reuseaddr(sock->sk);
+	err = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
+	if (err) {
+		*why = err == -EADDRINUSE ? "the port is already in use" :
+		       err == -EADDRNOTAVAIL ? "the address is not one of this node's" :
+		       "cannot bind the listening socket";
+		goto out;
+	}
+	write_lock_bh(&sock->sk->sk_callback_lock);
+	sock->sk->sk_user_data = srv;
+	srv->listener_data_ready = sock->sk->sk_data_ready;
+	sock->sk->sk_data_ready = listener_data_ready;
+	write_unlock_bh(&sock->sk->sk_callback_lock);
+	err = kernel_listen(sock, 128);
+	if (err) {
+		*why = "cannot listen";
+		goto out;
+	}
+	srv->listener = sock;
+	return 0;
+out:
+	sock_release(sock);
+	return err;
+}
+
+static void listen_stop(struct archip_srv *srv)
+{
+	struct sock *sk = srv->listener->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	sk->sk_user_data = NULL;
+	sk->sk_data_ready = srv->listener_data_ready;
+	write_unlock_bh(&sk->sk_callback_lock);
+	cancel_work_sync(&srv->accept_work);
+	sock_release(srv->listener);
+	srv->listener = NULL;
+}
+
+int archip_srv_start(const struct archip_srv_config *cfg, const char **why)
+{
+	struct archip_srv *srv;
+	int err;
+
+	lockdep_assert_held(&archip_srv_mutex);
+	if (archip_srv_running) {
+		*why = "a server is already running on this node: stop it first";
+		return -EBUSY;
+	}
+	srv = kzalloc(sizeof(*srv), GFP_KERNEL);
+	if (!srv)
+		return -ENOMEM;
+	srv->cfg = *cfg;
+	srv->server_id = get_random_u64();
+	INIT_LIST_HEAD(&srv->conns);
+	mutex_init(&srv->conns_mutex);
+	init_waitqueue_head(&srv->conns_wait);
+	INIT_WORK(&srv->accept_work, accept_work);
+
+	err = -ENOMEM;
+	*why = "out of memory";
+	srv->rx_wq = alloc_workqueue("archip_srv_rx", WQ_UNBOUND, 0);
+	if (!srv->rx_wq)
+		goto err_free;
+	srv->io_wq = alloc_workqueue("archip_srv_io", WQ_UNBOUND, 0);
+	if (!srv->io_wq)
+		goto err_rx_wq;
+	err = archip_store_open(&srv->store, cfg->root, why);
+	if (err)
+		goto err_io_wq;
+	err = listen_start(srv, why);
+	if (err)
+		goto err_store;
+
+	archip_srv_running = srv;
+	pr_info("serving %s on %pI4:%u\n", cfg->root, &cfg->addr, cfg->port);
+	return 0;
+
+err_store:
+	archip_store_close(&srv->store);
+err_io_wq:
+	destroy_workqueue(srv->io_wq);
+err_rx_wq:
+	destroy_workqueue(srv->rx_wq);
+err_free:
+	kfree(srv);
+	return err;
+}
+
+void archip_srv_stop(void)
+{
+	struct archip_srv *srv = archip_srv_running;
+
+	lockdep_assert_held(&archip_srv_mutex);
+	if (!srv)
+		return;
+	mutex_lock(&srv->conns_mutex);
+	srv->stopping = true;
+	mutex_unlock(&srv->conns_mutex);
+	listen_stop(srv);
+	archip_conn_shutdown_all(srv);
+	wait_event(srv->conns_wait, !READ_ONCE(srv->nr_conns));
+	/* The receive works return right after they let go. */
+	destroy_workqueue(srv->rx_wq);
+	destroy_workqueue(srv->io_wq);
+	/* Object files closed by workers are released asynchronously; let
+	 * that finish so the filesystem can be unmounted right after.
+	 */
+	flush_delayed_fput();
+	archip_store_close(&srv->store);
+	archip_srv_running = NULL;
+	pr_info("stopped\n");
+	kfree(srv);
+}

@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The object store: each object is a regular file under the store's root
+ * on the shared OCFS2 mount, in one of 256 subdirectories picked by a hash
+ * of its name (so no directory grows without bound, as the thesis' file
+ * blocker groups by prefix), and each volume lock is a file under locks/.
+ *
+ * Durability, in syscall terms:
+ *   WRITE with FUA  = pwrite + fdatasync(fd) over the written range,
+ *   FLUSH NAME      = fsync(fd of NAME),
+ *   FLUSH (no name) = syncfs(store root),
+ * each done before the reply is sent.  On OCFS2 these commit the journal
+ * and issue a cache flush to the SAN disk.
+ */
+#include <linux/ctype.h>
+#include <linux/falloc.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/magic.h>
+#include <linux/mount.h>
+#include <linux/namei.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
+
+#include <linux/archip.h>
+
+#include "srv_store.h"
+
+#define OBJ_FLAGS	(O_LARGEFILE | O_NOATIME)
+#define DIO_ALIGN	4096
+
+/* FNV-1a: stable across nodes, kernels and architectures. */
+static u32 name_hash(const char *name)
+{
+	u32 h = 2166136261u;
+
+	while (*name)
+		h = (h ^ (u8)*name++) * 16777619u;
+	return h;
+}
+
+static const struct path *obj_dir(struct archip_store *st, const char *name)
+{
+	return &st->dirs[name_hash(name) % ARCHIP_STORE_DIRS];
+}
+
+/*
+ * Names are one path component of a safe alphabet: no '/', no leading
+ * '.', so neither ".." nor a hidden file; the caller bounds the length.
+ */
+bool archip_store_name_ok(const char *name, size_t len)
+{
+	size_t i;
+
+	if (!len || len > ARCHIP_NAME_MAX || name[0] == '.')
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+int archip_buf_alloc(struct archip_buf *buf, u32 len)
+{
+	unsigned int i;
+
+	buf->len = len;
+	buf->nr_pages = DIV_ROUND_UP(len, PAGE_SIZE);
+	buf->bvec = kvcalloc(buf->nr_pages, sizeof(*buf->bvec), GFP_KERNEL);
+	if (!buf->bvec)
+		return -ENOMEM;
+	for (i = 0; i < buf->nr_pages; i++) {
+		struct page *page = alloc_page(GFP_KERNEL);
+
+		if (!page) {
+			buf->nr_pages = i;
+			archip_buf_free(buf);
+			return -ENOMEM;
+		}
+		buf->bvec[i].bv_page = page;
+		buf->bvec[i].bv_offset = 0;
+		buf->bvec[i].bv_len = min_t(u32, PAGE_SIZE, len - i * PAGE_SIZE);
+	}
+	return 0;
+}
+
+void archip_buf_free(struct archip_buf *buf)
+{
+	unsigned int i;
+
+	for (i = 0; i < buf->nr_pages; i++)
+		__free_page(buf->bvec[i].bv_page);
+	kvfree(buf->bvec);
+	buf->bvec = NULL;
+	buf->nr_pages = 0;
+}
+
+static void buf_zero(struct archip_buf *buf, u32 from)
+{
+	unsigned int i;
+
+	for (i = from / PAGE_SIZE; i < buf->nr_pages; i++) {
+		u32 start = i == from / PAGE_SIZE ? from % PAGE_SIZE : 0;
+
+		memzero_page(buf->bvec[i].bv_page, start,
+			     buf->bvec[i].bv_len - start);
+	}
+}
+
+static struct file *obj_open(struct archip_store *st, const char *name,
+			     int flags)
+{
+	return file_open_root(obj_dir(st, name), name, flags | OBJ_FLAGS, 0644);
+}
+
+static int mkdir_at(const struct path *parent, const char *name,
+		    struct path *out)
+{
+	struct dentry *d;
+	int err;
+
+	inode_lock_nested(d_inode(parent->dentry), I_MUTEX_PARENT);
+	d = lookup_one_len(name, parent->dentry, strlen(name));
+	if (IS_ERR(d)) {
+		inode_unlock(d_inode(parent->dentry));
+		return PTR_ERR(d);
+	}
+	err = 0;
+	if (d_really_is_negative(d)) {
+		err = mnt_want_write(parent->mnt);
+		if (!err) {
+			err = vfs_mkdir(mnt_user_ns(parent->mnt),
+					d_inode(parent->dentry), d, 0755);
+			mnt_drop_write(parent->mnt);
+		}
+	}
+	inode_unlock(d_inode(parent->dentry));
+	if (!err && (d_really_is_negative(d) || !d_is_dir(d)))
+		err = -ENOTDIR;
+	if (err) {
+		dput(d);
+		return err;
+	}
+	out->mnt = mntget(parent->mnt);
+	out->dentry = d;
+	return 0;
+}
+
+int archip_store_open(struct archip_store *st, const char *root,
+		      const char **why)
+{
+	char name[4];
+	int err, i;
+
+	memset(st, 0, sizeof(*st));
+	err = kern_path(root, LOOKUP_FOLLOW | LOOKUP_DIRECTORY, &st->root);
+	if (err) {
+		*why = "the store root does not exist or is not a directory";
+		return err;
+	}
+	if (st->root.dentry->d_sb->s_magic != OCFS2_SUPER_MAGIC) {
+		*why = "the store root is not on an OCFS2 filesystem: mount the SAN there first";
+		err = -EXDEV;
+		goto out_root;
+	}
+	if (__mnt_is_readonly(st->root.mnt)) {
+		*why = "the store root is on a read-only mount";
+		err = -EROFS;
+		goto out_root;
+	}
+	/* Any node may have made them already: the store is shared. */
+	for (i = 0; i < ARCHIP_STORE_DIRS; i++) {
+		snprintf(name, sizeof(name), "%02x", i);
+		err = mkdir_at(&st->root, name, &st->dirs[i]);
+		if (err) {
+			*why = "cannot create the store's object directories";
+			goto out_dirs;
+		}
+	}
+	err = mkdir_at(&st->root, "locks", &st->locks);
+	if (err) {
+		*why = "cannot create the store's locks directory";
+		goto out_dirs;
+	}
+	st->reflink_ok = true;
+	return 0;
+
+out_dirs:
+	while (--i >= 0)
+		path_put(&st->dirs[i]);
+out_root:
+	path_put(&st->root);
+	return err;
+}
+
+void archip_store_close(struct archip_store *st)
+{
+	int i;
+
+	path_put(&st->locks);
+	for (i = 0; i < ARCHIP_STORE_DIRS; i++)
+		path_put(&st->dirs[i]);
+	path_put(&st->root);
+}
+
+/* Direct I/O when the range allows it: the data path must not pollute
+ * (or be served stale from) the page cache of one node.
+ */
+static void obj_kiocb(struct kiocb *kio, struct file *f, u64 off, u32 len)
+{
+	init_sync_kiocb(kio, f);
+	kio->ki_pos = off;
+	if (!(off % DIO_ALIGN) && !(len % DIO_ALIGN))
+		kio->ki_flags |= IOCB_DIRECT;
+}
+
+int archip_store_read(struct archip_store *st, const char *name, u64 off,
+		      struct archip_buf *buf)
+{
+	struct iov_iter iter;
+	struct kiocb kio;
+	struct file *f;
+	u32 done = 0;
+	ssize_t n;
+
+	f = obj_open(st, name, O_RDONLY);
+	if (IS_ERR(f)) {
+		if (PTR_ERR(f) != -ENOENT)
+			return PTR_ERR(f);
+		buf_zero(buf, 0);	/* a missing object reads as zeros */
+		return 0;
+	}
+	obj_kiocb(&kio, f, off, buf->len);
+	iov_iter_bvec(&iter, ITER_DEST, buf->bvec, buf->nr_pages, buf->len);
+	while (done < buf->len) {
+		n = vfs_iocb_iter_read(f, &kio, &iter);
+		if (n == -EINTR || n == -EAGAIN)
+			continue;
+		if (n < 0) {
+			fput(f);
+			return n;
+		}
+		if (!n)
+			break;		/* end of file: the rest is zeros */
+		done += n;
+		/* A short direct read: finish the tail buffered. */
+		kio.ki_flags &= ~IOCB_DIRECT;
+	}
+	fput(f);
+	if (done < buf->len)
+		buf_zero(buf, done);
+	return 0;
+}
+
+int archip_store_write(struct archip_store *st, const char *name, u64 off,
+		       struct archip_buf *buf, bool fua)
+{
+	struct iov_iter iter;
+	struct kiocb kio;
+	struct file *f;
+	u32 done = 0;
+	ssize_t n;
+	int err = 0;
+
+	f = obj_open(st, name, O_WRONLY | O_CREAT);
+	if (IS_ERR(f))
+		return PTR_ERR(f);
+	obj_kiocb(&kio, f, off, buf->len);
+	iov_iter_bvec(&iter, ITER_SOURCE, buf->bvec, buf->nr_pages, buf->len);
+	while (done < buf->len) {
+		n = vfs_iocb_iter_write(f, &kio, &iter);
+		if (n == -EINTR || n == -EAGAIN)
+			continue;
+		if (n <= 0) {
+			err = n ? n : -EIO;
+			goto out;
+		}
+		done += n;
+		kio.ki_flags &= ~IOCB_DIRECT;
+	}
+	if (fua)
+		err = vfs_fsync_range(f, off, off + buf->len - 1, 1);
+out:
+	fput(f);
+	return err;
+}
+
+int archip_store_flush(struct archip_store *st, const char *name)
+{
+	struct super_block *sb;
+	struct file *f;
+	int err;
+
+	if (name) {
+		f = obj_open(st, name, O_RDONLY);
+		if (IS_ERR(f))
+			return PTR_ERR(f) == -ENOENT ? 0 : PTR_ERR(f);
+		err = vfs_fsync(f, 0);
+		fput(f);
+		return err;
+	}
+	sb = st->root.dentry->d_sb;
+	down_read(&sb->s_umount);
+	err = sync_filesystem(sb);
+	up_read(&sb->s_umount);
+	return err;
+}
+
+/* OCFS2 has no ZERO_RANGE; a punched hole reads as zeros, which is all
+ * WRITE_ZEROES promises.  A missing object already reads as zeros.
+ */
+int archip_store_punch(struct archip_store *st, const char *name, u64 off,
+		       u64 len)
+{
+	struct file *f;
+	int err;
+
+	f = obj_open(st, name, O_WRONLY);
+	if (IS_ERR(f))
+		return PTR_ERR(f) == -ENOENT ? 0 : PTR_ERR(f);
+	err = vfs_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			    off, len);
+	fput(f);
+	return err;
+}
+
+static int unlink_at(const struct path *dir, const char *name)
+{
+	struct inode *dinode = d_inode(dir->dentry);
+	struct dentry *d;
+	int err;
+
+	err = mnt_want_write(dir->mnt);
+	if (err)
+		return err;
+	inode_lock_nested(dinode, I_MUTEX_PARENT);
+	d = lookup_one_len(name, dir->dentry, strlen(name));
+	if (IS_ERR(d)) {
+		err = PTR_ERR(d);
+	} else {
+		/* Deleting what is not there is done already. */
+		if (d_is_positive(d))
+			err = vfs_unlink(mnt_user_ns(dir->mnt), dinode, d, NULL);
+		dput(d);
+	}
+	inode_unlock(dinode);
+	mnt_drop_write(dir->mnt);
+	return err;
+}
+
+int archip_store_delete(struct archip_store *st, const char *name)
+{
+	return unlink_at(obj_dir(st, name), name);
+}
+
+int archip_store_stat(struct archip_store *st, const char *name,
+		      u64 *size, u64 *allocated, bool *exists)
+{
+	struct kstat ks;
+	struct file *f;
+	int err;
+
+	*size = 0;
+	*allocated = 0;
+	*exists = false;
+	f = obj_open(st, name, O_RDONLY);
+	if (IS_ERR(f))
+		return PTR_ERR(f) == -ENOENT ? 0 : PTR_ERR(f);
+	err = vfs_getattr(&f->f_path, &ks, STATX_SIZE | STATX_BLOCKS,
+			  AT_STATX_SYNC_AS_STAT);
+	fput(f);
+	if (err)
+		return err;
+	*size = ks.size;
+	*allocated = ks.blocks << 9;
+	*exists = true;
+	return 0;
+}
+
+static int copy_data(struct file *in, struct file *out, loff_t size)
+{
+	loff_t pos = 0;
+	ssize_t n;
+
+	while (pos < size) {
+		n = vfs_copy_file_range(in, pos, out, pos,
+					min_t(loff_t, size - pos, SZ_1G), 0);
+		if (n == -EINTR || n == -EAGAIN)
+			continue;
+		if (n < 0)
+			return n;
+		if (!n)
+			return -EIO;
+		pos += n;
+	}
+	return 0;
+}
+
+/*
+ * Server-side copy to a new object: a reflink where OCFS2 has the
+ * refcount feature (shared extents, copy-on-write: what clones need),
+ * a data copy otherwise.  The destination must not exist.
+ */
+int archip_store_copy(struct archip_store *st, const char *src,
+		      const char *dst)
+{
+	struct file *in, *out;
+	loff_t size, n = -EOPNOTSUPP;
+	int err = 0;
+
+	in = obj_open(st, src, O_RDONLY);
+	if (IS_ERR(in))
+		return PTR_ERR(in);
+	out = obj_open(st, dst, O_RDWR | O_CREAT | O_EXCL);
+	if (IS_ERR(out)) {
+		fput(in);
+		return PTR_ERR(out);
+	}
+	size = i_size_read(file_inode(in));
+	if (size && READ_ONCE(st->reflink_ok)) {
+		n = vfs_clone_file_range(in, 0, out, 0, 0, 0);
+		if (n == -EOPNOTSUPP || n == -EINVAL || n == -EXDEV) {
+			pr_info("reflink refused (%lld); COPY copies data\n", n);
+			WRITE_ONCE(st->reflink_ok, false);
+		}
+	}
+	if (n != size && size)
+		err = copy_data(in, out, size);
+	fput(in);
+	fput(out);
+	if (err)
+		unlink_at(obj_dir(st, dst), dst);
+	return err;
+}
+
+/*
+ * A volume lock is a cluster-wide flock on locks/NAME: OCFS2 takes a DLM
+ * lock for it, so one holder wins across all storage nodes.  It is held by
+ * the returned open file and released when that file is closed.
+ */
+struct file *archip_store_lock(struct archip_store *st, const char *name)
+{
+	struct file_lock fl;
+	struct file *f;
+	int err;
+
+	f = file_open_root(&st->locks, name, O_RDWR | O_CREAT | OBJ_FLAGS, 0600);
+	if (IS_ERR(f))
+		return f;
+	locks_init_lock(&fl);
+	fl.fl_file = f;
+	fl.fl_owner = f;
+	fl.fl_pid = current->tgid;
+	fl.fl_flags = FL_FLOCK;
+	fl.fl_type = F_WRLCK;
+	fl.fl_end = OFFSET_MAX;
+	if (f->f_op->flock)
+		err = f->f_op->flock(f, F_SETLK, &fl);	/* never waits */
+	else
+		err = locks_lock_file_wait(f, &fl);
+	if (fl.fl_ops && fl.fl_ops->fl_release_private)
+		fl.fl_ops->fl_release_private(&fl);
+	if (err) {
+		__fput_sync(f);
+		return ERR_PTR(err == -EWOULDBLOCK ? -EAGAIN : err);
+	}
+	return f;
+}
+
+/* Synchronous close: the unlock must be done when RELEASE is answered. */
+void archip_store_unlock(struct file *lock)
+{
+	__fput_sync(lock);
+}

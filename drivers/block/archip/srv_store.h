@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The object store: objects as files under a root directory on OCFS2.
+ */
+#ifndef _ARCHIP_SRV_STORE_H
+#define _ARCHIP_SRV_STORE_H
+
+#include <linux/bvec.h>
+#include <linux/path.h>
+#include <linux/types.h>
+
+#define ARCHIP_STORE_DIRS	256
+
+struct archip_store {
+	struct path root;
+	struct path dirs[ARCHIP_STORE_DIRS];	/* objects, by name hash */
+	struct path locks;			/* lock files */
+	bool reflink_ok;			/* cleared at the first refusal */
+};
+
+/* A payload: whole pages, so that the same buffer serves direct I/O. */
+struct archip_buf {
+	struct bio_vec *bvec;
+	unsigned int nr_pages;
+	u32 len;
+};
+
+int archip_buf_alloc(struct archip_buf *buf, u32 len);
+void archip_buf_free(struct archip_buf *buf);
+
+bool archip_store_name_ok(const char *name, size_t len);
+int archip_store_open(struct archip_store *st, const char *root,
+		      const char **why);
+void archip_store_close(struct archip_store *st);
+
+int archip_store_read(struct archip_store *st, const char *name, u64 off,
+		      struct archip_buf *buf);
+int archip_store_write(struct archip_store *st, const char *name, u64 off,
+		       struct archip_buf *buf, bool fua);
+int archip_store_flush(struct archip_store *st, const char *name);
+int archip_store_punch(struct archip_store *st, const char *name, u64 off,
+		       u64 len);
+int archip_store_delete(struct archip_store *st, const char *name);
+int archip_store_stat(struct archip_store *st, const char *name,
+		      u64 *size, u64 *allocated, bool *exists);
+int archip_store_copy(struct archip_store *st, const char *src,
+		      const char *dst);
+struct file *archip_store_lock(struct archip_store *st, const char *name);
+void archip_store_unlock(struct file *lock);
+
+#endif

@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * archip: the object protocol between hypervisors and storage nodes, and
+ * the generic netlink family of the object server.  Shared, unchanged, by
+ * the kernel modules and the tools.  Documentation/protocol.rst describes
+ * every field; all integers are little-endian, all structures are packed
+ * by construction (naturally aligned, explicit padding).
+ */
+#ifndef _UAPI_LINUX_ARCHIP_H
+#define _UAPI_LINUX_ARCHIP_H
+
+#include <linux/types.h>
+
+/* ------------------------------------------------------------------ wire */
+
+#define ARCHIP_HELLO_MAGIC	0x50494843	/* "CHIP" */
+#define ARCHIP_REQ_MAGIC	0x51504941	/* "AIPQ" */
+#define ARCHIP_REP_MAGIC	0x52504941	/* "AIPR" */
+#define ARCHIP_PROTO_VERSION	1
+#define ARCHIP_DEFAULT_PORT	7890
+
+/* Feature bits, negotiated in the handshake: the server grants the AND. */
+#define ARCHIP_FEAT_COPY	(1ULL << 0)	/* server-side COPY */
+#define ARCHIP_FEAT_LOCKS	(1ULL << 1)	/* ACQUIRE / RELEASE */
+#define ARCHIP_FEAT_KNOWN	(ARCHIP_FEAT_COPY | ARCHIP_FEAT_LOCKS)
+
+/*
+ * Sent first by the client.  max_io and max_inflight are what the client
+ * would like; the server answers with the limits that apply (never more).
+ */
+struct archip_hello {
+	__le32 magic;		/* ARCHIP_HELLO_MAGIC */
+	__le16 version;		/* ARCHIP_PROTO_VERSION */
+	__le16 len;		/* sizeof(struct archip_hello) */
+	__le64 features;	/* what the client wants */
+	__le64 required;	/* features the client cannot work without */
+	__le64 client_id;	/* chosen by the client, shown by the server */
+	__le32 max_io;		/* max payload of one request, bytes */
+	__le32 max_inflight;	/* max requests in flight on this connection */
+};
+
+enum archip_hello_status {
+	ARCHIP_HELLO_OK = 0,
+	ARCHIP_HELLO_BAD_MAGIC,
+	ARCHIP_HELLO_BAD_VERSION,
+	ARCHIP_HELLO_BAD_FEATURES,	/* a required feature is missing */
+	ARCHIP_HELLO_BAD_LIMITS,
+	ARCHIP_HELLO_BUSY,		/* too many connections */
+};
+
+#define ARCHIP_REASON_LEN	64
+
+struct archip_hello_reply {
+	__le32 magic;		/* ARCHIP_HELLO_MAGIC */
+	__le16 version;		/* the server's ARCHIP_PROTO_VERSION */
+	__le16 status;		/* enum archip_hello_status */
+	__le64 features;	/* granted */
+	__le64 server_id;
+	__le32 max_io;		/* limits that apply from now on */
+	__le32 max_inflight;
+	char reason[ARCHIP_REASON_LEN];	/* NUL-terminated, for humans */
+};
+
+enum archip_op {
+	ARCHIP_OP_READ = 1,	/* read len bytes at off; missing data reads 0 */
+	ARCHIP_OP_WRITE,	/* write the payload at off; creates the object */
+	ARCHIP_OP_FLUSH,	/* name: fsync it; no name: sync the store */
+	ARCHIP_OP_DISCARD,	/* punch [off, off+len): reads as zeros */
+	ARCHIP_OP_WRITE_ZEROES,	/* same result as DISCARD on this store */
+	ARCHIP_OP_DELETE,	/* remove the object; missing is not an error */
+	ARCHIP_OP_STAT,		/* reply payload: struct archip_stat */
+	ARCHIP_OP_COPY,		/* payload: destination name; reflink or copy */
+	ARCHIP_OP_ACQUIRE,	/* exclusive cluster-wide lock named name */
+	ARCHIP_OP_RELEASE,
+	ARCHIP_OP_MAX = ARCHIP_OP_RELEASE,
+	/* 12-127 reserved for future ops, 128-255 for experiments */
+};
+
+#define ARCHIP_REQ_FUA		(1U << 0)	/* WRITE: stable before reply */
+#define ARCHIP_REQ_FLAGS_KNOWN	ARCHIP_REQ_FUA
+
+#define ARCHIP_NAME_MAX		200
+
+/*
+ * A request: this header, then name_len bytes of object name, then
+ * data_len bytes of payload (WRITE data, COPY destination name).
+ */
+struct archip_req {
+	__le32 magic;		/* ARCHIP_REQ_MAGIC */
+	__u8 op;		/* enum archip_op */
+	__u8 pad;		/* 0 */
+	__le16 flags;		/* ARCHIP_REQ_* */
+	__le64 tag;		/* echoed in the reply */
+	__le64 off;
+	__le32 len;		/* READ/DISCARD/WRITE_ZEROES: range; WRITE: data_len */
+	__le16 name_len;	/* 1..ARCHIP_NAME_MAX; 0 only for FLUSH */
+	__le16 pad2;		/* 0 */
+	__le32 data_len;	/* payload bytes after the name */
+	__le32 pad3;		/* 0 */
+};
+
+/* A reply: this header, then data_len bytes (READ data, STAT). */
+struct archip_rep {
+	__le32 magic;		/* ARCHIP_REP_MAGIC */
+	__le32 status;		/* 0 or a negative errno, as s32 */
+	__le64 tag;
+	__le32 data_len;
+	__le32 pad;
+};
+
+#define ARCHIP_STAT_EXISTS	(1U << 0)
+
+struct archip_stat {
+	__le64 size;		/* bytes */
+	__le64 allocated;	/* bytes of storage used */
+	__le32 flags;		/* ARCHIP_STAT_* */
+	__le32 pad;
+};
+
+/* --------------------------------------------------- netlink (server) */
+
+#define ARCHIP_SRV_GENL_NAME	"archip_srv"
+#define ARCHIP_SRV_GENL_VERSION	1
+
+enum archip_srv_cmd {
+	ARCHIP_SRV_CMD_UNSPEC,
+	ARCHIP_SRV_CMD_START,
+	ARCHIP_SRV_CMD_STOP,
+	ARCHIP_SRV_CMD_STATUS,
+	__ARCHIP_SRV_CMD_MAX,
+};
+#define ARCHIP_SRV_CMD_MAX (__ARCHIP_SRV_CMD_MAX - 1)
+
+enum archip_srv_attr {
+	ARCHIP_SRV_A_UNSPEC,
+	ARCHIP_SRV_A_ADDR,		/* u32, IPv4, network order */
+	ARCHIP_SRV_A_PORT,		/* u16 */
+	ARCHIP_SRV_A_ROOT,		/* string: directory of the store */
+	ARCHIP_SRV_A_MAX_CONNS,		/* u32 */
+	ARCHIP_SRV_A_MAX_IO,		/* u32, bytes */
+	ARCHIP_SRV_A_MAX_INFLIGHT,	/* u32, per connection */
+	ARCHIP_SRV_A_RUNNING,		/* u8 (status) */
+	ARCHIP_SRV_A_CONNS,		/* nest of ARCHIP_SRV_A_CONN (status) */
+	ARCHIP_SRV_A_CONN,		/* nest of ARCHIP_CONN_A_* */
+	ARCHIP_SRV_A_OPS,		/* nest: per-op counters, ARCHIP_OPS_A_* */
+	ARCHIP_SRV_A_ERROR_MSG,		/* string, why START failed */
+	__ARCHIP_SRV_A_MAX,
+};
+#define ARCHIP_SRV_A_MAX (__ARCHIP_SRV_A_MAX - 1)
+
+enum archip_conn_attr {
+	ARCHIP_CONN_A_UNSPEC,
+	ARCHIP_CONN_A_PEER_ADDR,	/* u32, network order */
+	ARCHIP_CONN_A_PEER_PORT,	/* u16 */
+	ARCHIP_CONN_A_CLIENT_ID,	/* u64 */
+	ARCHIP_CONN_A_INFLIGHT,		/* u32 */
+	ARCHIP_CONN_A_REQUESTS,		/* u64 */
+	ARCHIP_CONN_A_LOCKS,		/* u32, locks held */
+	ARCHIP_CONN_A_PAD,
+	__ARCHIP_CONN_A_MAX,
+};
+#define ARCHIP_CONN_A_MAX (__ARCHIP_CONN_A_MAX - 1)
+
+/* Per-op counters: a nest with one nest per op (attr type = op number). */
+enum archip_ops_attr {
+	ARCHIP_OPS_A_UNSPEC,
+	ARCHIP_OPS_A_COUNT,		/* u64 requests */
+	ARCHIP_OPS_A_ERRORS,		/* u64 failed requests */
+	ARCHIP_OPS_A_BYTES,		/* u64 payload bytes */
+	ARCHIP_OPS_A_PAD,
+	__ARCHIP_OPS_A_MAX,
+};
+#define ARCHIP_OPS_A_MAX (__ARCHIP_OPS_A_MAX - 1)
+
+#endif /* _UAPI_LINUX_ARCHIP_H */

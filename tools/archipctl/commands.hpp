@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: GPL-2.0
+// One setup function per subcommand group, each in its own file.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace archipctl {
+void setup_server(CLI::App &app);
+}

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: GPL-2.0
+// archipctl: the command-line tool of archip.  Each subcommand group
+// lives in its own file (CLI11's subcom_in_files pattern).
+#include "commands.hpp"
+#include "output.hpp"
+#include "util.hpp"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+using namespace archipctl;
+
+int main(int argc, char **argv)
+{
+	CLI::App app{"archipctl: manage archip object servers, volumes and mappings"};
+
+	app.require_subcommand(1);
+	app.add_flag("--json", out.json, "machine-readable JSON output");
+	setup_server(app);
+
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::CallForHelp &e) {
+		return app.exit(e);
+	} catch (const CLI::ParseError &e) {
+		app.exit(e);
+		return EXIT_USAGE;
+	} catch (const Error &e) {
+		std::cerr << "archipctl: " << e.what() << "\n";
+		return e.code;
+	}
+	return EXIT_OK;
+}

@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+// archipctl server start|stop|status: the object server of this node.
+#include "commands.hpp"
+#include "genl.hpp"
+#include "output.hpp"
+#include "util.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <linux/archip.h>
+#include <netlink/attr.h>
+#include <netlink/genl/genl.h>
+
+namespace archipctl {
+
+namespace {
+
+constexpr const char *MODULE = "archip_srv";
+constexpr long OCFS2_MAGIC = 0x7461636f;
+
+const char *const op_names[ARCHIP_OP_MAX + 1] = {
+	"", "read", "write", "flush", "discard", "write_zeroes", "delete",
+	"stat", "copy", "acquire", "release",
+};
+
+struct StartOpts {
+	std::string root;
+	std::string listen = "0.0.0.0";
+	uint32_t max_conns = 0;
+	std::string max_io;
+	uint32_t max_inflight = 0;
+	bool any_fs = false;
+};
+
+void need_root()
+{
+	if (geteuid() != 0)
+		throw Error("the object server is managed by root: rerun with sudo", EXIT_ENV);
+}
+
+// The kernel checks all of this too; here we can say more precisely
+// what to do about it.
+void check_root_dir(const std::string &root)
+{
+	struct stat st;
+	struct statfs sfs;
+
+	if (root.empty() || root[0] != '/')
+		throw Error("--root must be an absolute path", EXIT_USAGE);
+	if (stat(root.c_str(), &st) || !S_ISDIR(st.st_mode))
+		throw Error("store root " + root +
+			    " is not a directory: create it on the OCFS2 mount (mkdir -p " +
+			    root + ")");
+	if (statfs(root.c_str(), &sfs) == 0 && sfs.f_type != OCFS2_MAGIC)
+		throw Error("store root " + root +
+			    " is not on an OCFS2 filesystem: mount the SAN first "
+			    "(mount -t ocfs2 -o noopenlocks,nowritelocks DEV MNT)");
+}
+
+void start(const StartOpts &o)
+{
+	need_root();
+	check_root_dir(o.root);
+	HostPort hp = parse_hostport(o.listen, ARCHIP_DEFAULT_PORT);
+	uint32_t addr = parse_ipv4(hp.host);
+
+	Genl nl(ARCHIP_SRV_GENL_NAME, MODULE);
+	struct nl_msg *m = nl.request(ARCHIP_SRV_CMD_START);
+	nla_put_u32(m, ARCHIP_SRV_A_ADDR, addr);
+	nla_put_u16(m, ARCHIP_SRV_A_PORT, hp.port);
+	nla_put_string(m, ARCHIP_SRV_A_ROOT, o.root.c_str());
+	if (o.max_conns)
+		nla_put_u32(m, ARCHIP_SRV_A_MAX_CONNS, o.max_conns);
+	if (!o.max_io.empty()) {
+		uint64_t v = parse_size(o.max_io);
+		if (v > UINT32_MAX)
+			throw Error("--max-io is at most 16M", EXIT_USAGE);
+		nla_put_u32(m, ARCHIP_SRV_A_MAX_IO, static_cast<uint32_t>(v));
+	}
+	if (o.max_inflight)
+		nla_put_u32(m, ARCHIP_SRV_A_MAX_INFLIGHT, o.max_inflight);
+	nl.call(m, "server start");
+	if (!out.json)
+		std::cout << "archip object server listening on " << hp.host << ":"
+			  << hp.port << ", store " << o.root << "\n";
+}
+
+void stop()
+{
+	need_root();
+	Genl nl(ARCHIP_SRV_GENL_NAME, MODULE);
+	nl.call(nl.request(ARCHIP_SRV_CMD_STOP), "server stop");
+	if (!out.json)
+		std::cout << "archip object server stopped\n";
+}
+
+uint64_t u64(struct nlattr *a) { return a ? nla_get_u64(a) : 0; }
+uint32_t u32(struct nlattr *a) { return a ? nla_get_u32(a) : 0; }
+
+Json status_json(struct nlattr **a)
+{
+	Json j = Json::object();
+	bool running = a[ARCHIP_SRV_A_RUNNING] && nla_get_u8(a[ARCHIP_SRV_A_RUNNING]);
+
+	j.set("running", running);
+	if (!running)
+		return j;
+	j.set("address", format_ipv4(u32(a[ARCHIP_SRV_A_ADDR])));
+	j.set("port", static_cast<uint32_t>(a[ARCHIP_SRV_A_PORT] ?
+					      nla_get_u16(a[ARCHIP_SRV_A_PORT]) : 0));
+	j.set("root", a[ARCHIP_SRV_A_ROOT] ? nla_get_string(a[ARCHIP_SRV_A_ROOT]) : "");
+	j.set("max_conns", u32(a[ARCHIP_SRV_A_MAX_CONNS]));
+	j.set("max_io", u32(a[ARCHIP_SRV_A_MAX_IO]));
+	j.set("max_inflight", u32(a[ARCHIP_SRV_A_MAX_INFLIGHT]));
+
+	Json conns = Json::array();
+	if (a[ARCHIP_SRV_A_CONNS]) {
+		struct nlattr *c;
+		int rem;
+
+		nla_for_each_nested(c, a[ARCHIP_SRV_A_CONNS], rem) {
+			struct nlattr *t[ARCHIP_CONN_A_MAX + 1] = {};
+			Json cj = Json::object();
+
+			nla_parse_nested(t, ARCHIP_CONN_A_MAX, c, nullptr);
+			cj.set("peer", format_ipv4(u32(t[ARCHIP_CONN_A_PEER_ADDR])) + ":" +
+					       std::to_string(t[ARCHIP_CONN_A_PEER_PORT] ?
+						      nla_get_u16(t[ARCHIP_CONN_A_PEER_PORT]) : 0));
+			cj.set("client_id", u64(t[ARCHIP_CONN_A_CLIENT_ID]));
+			cj.set("inflight", u32(t[ARCHIP_CONN_A_INFLIGHT]));
+			cj.set("requests", u64(t[ARCHIP_CONN_A_REQUESTS]));
+			cj.set("locks", u32(t[ARCHIP_CONN_A_LOCKS]));
+			conns.push(cj);
+		}
+	}
+	j.set("connections", conns);
+
+	Json ops = Json::object();
+	if (a[ARCHIP_SRV_A_OPS]) {
+		struct nlattr *o;
+		int rem;
+
+		nla_for_each_nested(o, a[ARCHIP_SRV_A_OPS], rem) {
+			struct nlattr *t[ARCHIP_OPS_A_MAX + 1] = {};
+			int op = nla_type(o);
+			Json oj = Json::object();
+
+			if (op < 1 || op > ARCHIP_OP_MAX)
+				continue;
+			nla_parse_nested(t, ARCHIP_OPS_A_MAX, o, nullptr);
+			oj.set("count", u64(t[ARCHIP_OPS_A_COUNT]));
+			oj.set("errors", u64(t[ARCHIP_OPS_A_ERRORS]));
+			oj.set("bytes", u64(t[ARCHIP_OPS_A_BYTES]));
+			ops.set(op_names[op], oj);
+		}
+	}
+	j.set("ops", ops);
+	return j;
+}
+
+void status_human(const Json &j)
+{
+	if (j.get("running")->str() != "yes") {
+		std::cout << "archip object server: not running\n";
+		return;
+	}
+	std::cout << "archip object server: running on " << j.get("address")->str() << ":"
+		  << j.get("port")->str() << ", store " << j.get("root")->str() << "\n"
+		  << "limits: max_conns " << j.get("max_conns")->str() << ", max_io "
+		  << j.get("max_io")->str() << " bytes, max_inflight "
+		  << j.get("max_inflight")->str() << " per connection\n";
+	const auto &conns = j.get("connections")->items();
+	std::cout << "connections: " << conns.size() << "\n";
+	for (const auto &c : conns)
+		std::printf("  %-21s client %-20s inflight %-4s requests %-10s locks %s\n",
+			    c.get("peer")->str().c_str(), c.get("client_id")->str().c_str(),
+			    c.get("inflight")->str().c_str(), c.get("requests")->str().c_str(),
+			    c.get("locks")->str().c_str());
+	std::printf("%-14s %12s %8s %16s\n", "op", "count", "errors", "bytes");
+	for (int op = 1; op <= ARCHIP_OP_MAX; op++) {
+		const Json *o = j.get("ops")->get(op_names[op]);
+		if (o)
+			std::printf("%-14s %12s %8s %16s\n", op_names[op],
+				    o->get("count")->str().c_str(),
+				    o->get("errors")->str().c_str(),
+				    o->get("bytes")->str().c_str());
+	}
+}
+
+void status()
+{
+	need_root();
+	Genl nl(ARCHIP_SRV_GENL_NAME, MODULE);
+	Json j;
+
+	nl.call(nl.request(ARCHIP_SRV_CMD_STATUS), "server status", ARCHIP_SRV_A_MAX,
+		[&](struct nlattr **a) { j = status_json(a); });
+	out.emit(j, status_human);
+}
+
+} // namespace
+
+void setup_server(CLI::App &app)
+{
+	auto *srv = app.add_subcommand("server", "the object server of this storage node");
+	srv->require_subcommand(1);
+
+	auto o = std::make_shared<StartOpts>();
+	auto *st = srv->add_subcommand("start", "start serving objects stored under --root");
+	st->add_option("--root", o->root, "store directory on the OCFS2 mount")->required();
+	st->add_option("--listen", o->listen, "IPv4 ADDR[:PORT] to listen on (default 0.0.0.0:7890)");
+	st->add_option("--max-conns", o->max_conns, "connection limit (1-512, default 256)");
+	st->add_option("--max-io", o->max_io, "largest request payload (4K-16M, default 1M)");
+	st->add_option("--max-inflight", o->max_inflight,
+		       "requests in flight per connection (1-1024, default 128)");
+	st->callback([o] { start(*o); });
+
+	srv->add_subcommand("stop", "stop the server; connected clients are disconnected")
+		->callback(stop);
+	srv->add_subcommand("status", "show the server, its connections and per-op counters")
+		->callback(status);
+}
+
+} // namespace archipctl

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+// Unit tests of archipctl's code that runs without a kernel; KTAP output.
+#include "../output.hpp"
+#include "../util.hpp"
+
+#include <cstdio>
+#include <functional>
+#include <linux/archip.h>
+#include <string>
+#include <vector>
+
+using namespace archipctl;
+
+static int n, failed;
+
+static void ok(bool cond, const std::string &what)
+{
+	n++;
+	if (!cond)
+		failed++;
+	std::printf("%sok %d - %s\n", cond ? "" : "not ", n, what.c_str());
+}
+
+static bool throws(const std::function<void()> &f, int code)
+{
+	try {
+		f();
+	} catch (const Error &e) {
+		return e.code == code;
+	}
+	return false;
+}
+
+int main()
+{
+	std::printf("TAP version 13\n1..22\n");
+
+	auto hp = parse_hostport("10.0.0.1:7000", 7890);
+	ok(hp.host == "10.0.0.1" && hp.port == 7000, "host:port parsed");
+	hp = parse_hostport("storage1", 7890);
+	ok(hp.host == "storage1" && hp.port == 7890, "host alone gets the default port");
+	ok(throws([] { parse_hostport("h:0", 1); }, EXIT_USAGE), "port 0 refused");
+	ok(throws([] { parse_hostport("h:65536", 1); }, EXIT_USAGE), "port 65536 refused");
+	ok(throws([] { parse_hostport("h:12x", 1); }, EXIT_USAGE), "non-numeric port refused");
+	ok(throws([] { parse_hostport(":80", 1); }, EXIT_USAGE), "missing host refused");
+
+	ok(parse_size("4096") == 4096, "plain size");
+	ok(parse_size("64K") == 65536, "K suffix");
+	ok(parse_size("10G") == 10ULL << 30, "G suffix");
+	ok(parse_size("1T") == 1ULL << 40, "T suffix");
+	ok(throws([] { parse_size("10X"); }, EXIT_USAGE), "unknown unit refused");
+	ok(throws([] { parse_size("99999999999999999999"); }, EXIT_USAGE), "overflowing number refused");
+	ok(throws([] { parse_size("17179869184T"); }, EXIT_USAGE), "overflowing product refused");
+	ok(throws([] { parse_size(""); }, EXIT_USAGE), "empty size refused");
+
+	ok(format_ipv4(parse_ipv4("10.99.0.11")) == "10.99.0.11", "IPv4 round trip");
+	ok(throws([] { parse_ipv4("10.99.0"); }, EXIT_USAGE), "bad IPv4 refused");
+
+	ok(json_escape("a\"b\\c\n\x01") == "a\\\"b\\\\c\\n\\u0001", "JSON escaping");
+	Json j = Json::object();
+	j.set("name", "vol\"1");
+	j.set("size", uint64_t(1) << 40);
+	j.set("list", Json::array()).push(Json(true));
+	ok(j.dump() == "{\"name\":\"vol\\\"1\",\"size\":1099511627776,\"list\":[true]}",
+	   "JSON object dump keeps order and escapes");
+	j.set("size", 5);
+	ok(j.dump().find("\"size\":5") != std::string::npos && j.get("size")->str() == "5",
+	   "JSON set replaces a key in place");
+
+	ok(sizeof(struct archip_hello) == 40 && sizeof(struct archip_hello_reply) == 96,
+	   "handshake structs have their documented sizes");
+	ok(sizeof(struct archip_req) == 40 && sizeof(struct archip_rep) == 24,
+	   "request/reply headers have their documented sizes");
+	ok(sizeof(struct archip_stat) == 24, "stat payload has its documented size");
+
+	std::printf("# %d passed, %d failed\n", n - failed, failed);
+	return failed ? 1 : 0;
+}

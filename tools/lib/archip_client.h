@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A small blocking client of the archip object protocol, for the tools,
+ * the tests and the fuzzer.  Not thread-safe: one client per thread.
+ */
+#ifndef ARCHIP_CLIENT_H
+#define ARCHIP_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/archip.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct archip_client {
+	int fd;
+	uint64_t features;
+	uint64_t server_id;
+	uint32_t max_io;
+	uint32_t max_inflight;
+	uint64_t next_tag;
+	char error[160];	/* why the last call failed, for humans */
+};
+
+struct archip_reply {
+	uint64_t tag;
+	int32_t status;
+	uint32_t data_len;
+};
+
+/* "HOST:PORT" or "HOST" (default port); fills addr. 0 or -1 (error set). */
+int archip_parse_server(const char *spec, char *host, size_t hostlen,
+			uint16_t *port);
+
+/* Connect and handshake.  0, or -1 with c->error set. */
+int archip_client_connect(struct archip_client *c, const char *host,
+			  uint16_t port, uint64_t client_id, uint64_t features);
+void archip_client_close(struct archip_client *c);
+
+/* Send one request frame (header, name, payload).  0 or -1. */
+int archip_client_send(struct archip_client *c, uint8_t op, uint16_t flags,
+		       uint64_t tag, const char *name, uint64_t off,
+		       uint32_t len, const void *data, uint32_t data_len);
+/* Receive one reply; its payload goes to buf (up to buflen, the rest is
+ * an error).  0 or -1.
+ */
+int archip_client_recv(struct archip_client *c, struct archip_reply *rep,
+		       void *buf, size_t buflen);
+/* send + recv; returns the reply status (0 or -errno), or -EPROTO with
+ * c->error set if the connection failed.
+ */
+int archip_client_call(struct archip_client *c, uint8_t op, uint16_t flags,
+		       const char *name, uint64_t off, uint32_t len,
+		       const void *data, uint32_t data_len,
+		       void *out, size_t outlen);
+
+int archip_write_all(int fd, const void *buf, size_t len);
+int archip_read_all(int fd, void *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

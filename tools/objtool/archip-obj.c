@@ -1,0 +1,720 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * archip-obj: talk the archip object protocol to a server, for tests,
+ * debugging and fuzzing.
+ *
+ *   archip-obj -s HOST[:PORT] put NAME OFF [--fua] < data
+ *   archip-obj -s ... get NAME OFF LEN > data
+ *   archip-obj -s ... stat NAME | rm NAME | copy SRC DST | flush [NAME]
+ *   archip-obj -s ... discard NAME OFF LEN
+ *   archip-obj -s ... lock NAME [SECS]   acquire, hold SECS (or until stdin
+ *                                        closes), release; exit 3 if busy
+ *   archip-obj -s ... mix CONNS OPS SEED  concurrent pipelined reads and
+ *                                        writes from CONNS connections,
+ *                                        checked against a reference
+ *   archip-obj -s ... fuzz FRAMES SEED   malformed frames, each on its own
+ *                                        connection; all must be refused
+ *   archip-obj -s ... bench OP BS QD SECS  throughput/latency of one object
+ *
+ * Exit: 0 ok, 1 failure, 2 usage, 3 lock busy.
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "archip_client.h"
+
+static char host[256];
+static uint16_t port;
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: archip-obj -s HOST[:PORT] COMMAND ARGS\n"
+		"  put NAME OFF [--fua] <DATA   get NAME OFF LEN >DATA\n"
+		"  stat NAME   rm NAME   copy SRC DST   flush [NAME]\n"
+		"  discard NAME OFF LEN   lock NAME [SECS]\n"
+		"  mix CONNS OPS SEED   fuzz FRAMES SEED   bench read|write BS QD SECS\n");
+	exit(2);
+}
+
+static uint64_t num(const char *s)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || *end || end == s) {
+		fprintf(stderr, "archip-obj: '%s' is not a number\n", s);
+		exit(2);
+	}
+	return v;
+}
+
+static void connect_or_die(struct archip_client *c, uint64_t id)
+{
+	if (archip_client_connect(c, host, port, id, ARCHIP_FEAT_KNOWN)) {
+		fprintf(stderr, "archip-obj: %s\n", c->error);
+		exit(1);
+	}
+}
+
+static int check(struct archip_client *c, int st, const char *what)
+{
+	if (st == -EPROTO && c->error[0]) {
+		fprintf(stderr, "archip-obj: %s: %s\n", what, c->error);
+		return 1;
+	}
+	if (st) {
+		fprintf(stderr, "archip-obj: %s: %s\n", what, strerror(-st));
+		return 1;
+	}
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------ simple ops */
+
+static int cmd_put(struct archip_client *c, int argc, char **argv)
+{
+	uint64_t off;
+	uint16_t flags = 0;
+	char *buf;
+	ssize_t n;
+
+	if (argc < 2)
+		usage();
+	off = num(argv[1]);
+	if (argc > 2 && !strcmp(argv[2], "--fua"))
+		flags = ARCHIP_REQ_FUA;
+	buf = malloc(c->max_io);
+	for (;;) {
+		size_t got = 0;
+
+		while (got < c->max_io) {
+			n = read(0, buf + got, c->max_io - got);
+			if (n <= 0)
+				break;
+			got += n;
+		}
+		if (!got)
+			break;
+		if (check(c, archip_client_call(c, ARCHIP_OP_WRITE, flags, argv[0],
+						off, got, buf, got, NULL, 0), "write"))
+			return 1;
+		off += got;
+		if (got < c->max_io)
+			break;
+	}
+	free(buf);
+	return 0;
+}
+
+static int cmd_get(struct archip_client *c, int argc, char **argv)
+{
+	uint64_t off, len;
+	char *buf;
+
+	if (argc != 3)
+		usage();
+	off = num(argv[1]);
+	len = num(argv[2]);
+	buf = malloc(c->max_io);
+	while (len) {
+		uint32_t n = len < c->max_io ? len : c->max_io;
+
+		if (check(c, archip_client_call(c, ARCHIP_OP_READ, 0, argv[0], off,
+						n, NULL, 0, buf, n), "read"))
+			return 1;
+		if (archip_write_all(1, buf, n) && fwrite(buf, 1, n, stdout) != n)
+			return 1;
+		off += n;
+		len -= n;
+	}
+	free(buf);
+	return 0;
+}
+
+static int cmd_stat(struct archip_client *c, int argc, char **argv)
+{
+	struct archip_stat st;
+
+	if (argc != 1)
+		usage();
+	if (check(c, archip_client_call(c, ARCHIP_OP_STAT, 0, argv[0], 0, 0,
+					NULL, 0, &st, sizeof(st)), "stat"))
+		return 1;
+	printf("exists=%d size=%" PRIu64 " allocated=%" PRIu64 "\n",
+	       !!(le32toh(st.flags) & ARCHIP_STAT_EXISTS),
+	       (uint64_t)le64toh(st.size), (uint64_t)le64toh(st.allocated));
+	return 0;
+}
+
+static int cmd_lock(struct archip_client *c, int argc, char **argv)
+{
+	int st;
+
+	if (argc < 1)
+		usage();
+	st = archip_client_call(c, ARCHIP_OP_ACQUIRE, 0, argv[0], 0, 0, NULL, 0,
+				NULL, 0);
+	if (st == -EAGAIN) {
+		printf("busy\n");
+		return 3;
+	}
+	if (check(c, st, "acquire"))
+		return 1;
+	printf("acquired\n");
+	fflush(stdout);
+	if (argc > 1) {
+		sleep(num(argv[1]));
+	} else {
+		char b[64];
+
+		while (read(0, b, sizeof(b)) > 0)
+			;
+	}
+	if (check(c, archip_client_call(c, ARCHIP_OP_RELEASE, 0, argv[0], 0, 0,
+					NULL, 0, NULL, 0), "release"))
+		return 1;
+	printf("released\n");
+	return 0;
+}
+
+/* ------------------------------------------------------------------- mix */
+
+#define MIX_OBJS	4
+#define MIX_OBJ_SIZE	(1u << 20)
+#define MIX_BLK		4096
+#define MIX_QD		16
+
+struct mix_req {
+	int busy;
+	int write;
+	int obj;
+	uint32_t off, len;
+	uint64_t tag;
+	char *buf;
+};
+
+struct mix_thread {
+	pthread_t th;
+	int id;
+	unsigned int seed;
+	long ops;
+	long errors;
+	unsigned char *ref[MIX_OBJS];
+};
+
+static int overlaps(struct mix_req *q, int obj, uint32_t off, uint32_t len)
+{
+	int i;
+
+	for (i = 0; i < MIX_QD; i++)
+		if (q[i].busy && q[i].obj == obj &&
+		    off < q[i].off + q[i].len && q[i].off < off + len)
+			return 1;
+	return 0;
+}
+
+static void *mix_run(void *arg)
+{
+	struct mix_thread *t = arg;
+	struct mix_req q[MIX_QD] = { 0 };
+	struct archip_client c;
+	char name[MIX_OBJS][64];
+	long sent = 0, done = 0;
+	int i, inflight = 0;
+
+	connect_or_die(&c, 1000 + t->id);
+	for (i = 0; i < MIX_OBJS; i++) {
+		snprintf(name[i], sizeof(name[i]), "mix-%d-%d", t->id, i);
+		t->ref[i] = calloc(1, MIX_OBJ_SIZE);	/* missing reads as 0 */
+		archip_client_call(&c, ARCHIP_OP_DELETE, 0, name[i], 0, 0, NULL, 0,
+				   NULL, 0);
+	}
+	for (i = 0; i < MIX_QD; i++)
+		q[i].buf = malloc(64 * 1024 + MIX_BLK);
+
+	while (done < t->ops) {
+		/* Submit while there is room and work left. */
+		while (sent < t->ops && inflight < MIX_QD) {
+			struct mix_req *r = NULL;
+			uint32_t off, len;
+			int obj, w, k;
+
+			obj = rand_r(&t->seed) % MIX_OBJS;
+			/* Odd sizes and offsets too: not only 4 KiB units. */
+			if (rand_r(&t->seed) % 4 == 0) {
+				off = rand_r(&t->seed) % (MIX_OBJ_SIZE - 1);
+				len = 1 + rand_r(&t->seed) % 9000;
+			} else {
+				off = (rand_r(&t->seed) % (MIX_OBJ_SIZE / MIX_BLK)) * MIX_BLK;
+				len = MIX_BLK * (1 + rand_r(&t->seed) % 16);
+			}
+			if (off + len > MIX_OBJ_SIZE)
+				len = MIX_OBJ_SIZE - off;
+			if (overlaps(q, obj, off, len))
+				break;	/* wait for the overlapping one first */
+			w = rand_r(&t->seed) % 2;
+			for (i = 0; i < MIX_QD; i++)
+				if (!q[i].busy) {
+					r = &q[i];
+					break;
+				}
+			r->busy = 1;
+			r->write = w;
+			r->obj = obj;
+			r->off = off;
+			r->len = len;
+			r->tag = ((uint64_t)(r - q) << 32) | (uint32_t)sent;
+			if (w) {
+				for (k = 0; k < (int)len; k++)
+					r->buf[k] = rand_r(&t->seed);
+				memcpy(t->ref[obj] + off, r->buf, len);
+			}
+			if (archip_client_send(&c, w ? ARCHIP_OP_WRITE : ARCHIP_OP_READ,
+					       0, r->tag, name[obj], off, len,
+					       w ? r->buf : NULL, w ? len : 0)) {
+				fprintf(stderr, "mix %d: %s\n", t->id, c.error);
+				t->errors++;
+				return NULL;
+			}
+			inflight++;
+			sent++;
+		}
+		{
+			struct archip_reply rep;
+			static __thread char rbuf[64 * 1024 + MIX_BLK];
+			struct mix_req *r;
+
+			if (archip_client_recv(&c, &rep, rbuf, sizeof(rbuf))) {
+				fprintf(stderr, "mix %d: %s\n", t->id, c.error);
+				t->errors++;
+				return NULL;
+			}
+			r = &q[rep.tag >> 32];
+			if (rep.tag >> 32 >= MIX_QD || !r->busy || r->tag != rep.tag) {
+				fprintf(stderr, "mix %d: reply with unknown tag\n", t->id);
+				t->errors++;
+				return NULL;
+			}
+			if (rep.status) {
+				fprintf(stderr, "mix %d: %s failed: %s\n", t->id,
+					r->write ? "write" : "read", strerror(-rep.status));
+				t->errors++;
+			} else if (!r->write &&
+				   (rep.data_len != r->len ||
+				    memcmp(rbuf, t->ref[r->obj] + r->off, r->len))) {
+				fprintf(stderr, "mix %d: data mismatch in %s at %u+%u\n",
+					t->id, name[r->obj], r->off, r->len);
+				t->errors++;
+			}
+			r->busy = 0;
+			inflight--;
+			done++;
+		}
+	}
+	/* Finally read every object whole and compare. */
+	for (i = 0; i < MIX_OBJS; i++) {
+		char *all = malloc(MIX_OBJ_SIZE);
+		uint32_t o;
+
+		for (o = 0; o < MIX_OBJ_SIZE; o += 65536)
+			if (archip_client_call(&c, ARCHIP_OP_READ, 0, name[i], o, 65536,
+					       NULL, 0, all + o, 65536))
+				t->errors++;
+		if (memcmp(all, t->ref[i], MIX_OBJ_SIZE)) {
+			fprintf(stderr, "mix %d: %s differs from the reference\n",
+				t->id, name[i]);
+			t->errors++;
+		}
+		free(all);
+	}
+	archip_client_close(&c);
+	return NULL;
+}
+
+static int cmd_mix(int argc, char **argv)
+{
+	struct mix_thread *t;
+	long errors = 0, i, n;
+
+	if (argc != 3)
+		usage();
+	n = num(argv[0]);
+	t = calloc(n, sizeof(*t));
+	for (i = 0; i < n; i++) {
+		t[i].id = i;
+		t[i].ops = num(argv[1]);
+		t[i].seed = num(argv[2]) + i;
+		pthread_create(&t[i].th, NULL, mix_run, &t[i]);
+	}
+	for (i = 0; i < n; i++) {
+		pthread_join(t[i].th, NULL);
+		errors += t[i].errors;
+	}
+	printf("mix: %ld connections x %ld ops, %ld errors\n", n, t[0].ops, errors);
+	return errors ? 1 : 0;
+}
+
+/* ------------------------------------------------------------------ fuzz */
+
+/*
+ * Did the server end the connection (EOF/reset) within 5 s, without
+ * answering?  A reply means it took the frame for a valid request.
+ */
+static int closed_by_server(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char b[4096];
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < 50; i++) {
+		if (poll(&p, 1, 100) < 0)
+			return 0;
+		if (!p.revents)
+			continue;
+		n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
+		if (n > 0)
+			return 0;
+		if (n == 0 || errno != EAGAIN)
+			return 1;
+	}
+	return 0;
+}
+
+static void put_req(struct archip_req *rq, uint8_t op, uint64_t off,
+		    uint32_t len, uint16_t nlen, uint32_t dlen)
+{
+	memset(rq, 0, sizeof(*rq));
+	rq->magic = htole32(ARCHIP_REQ_MAGIC);
+	rq->op = op;
+	rq->tag = htole64(7);
+	rq->off = htole64(off);
+	rq->len = htole32(len);
+	rq->name_len = htole16(nlen);
+	rq->data_len = htole32(dlen);
+}
+
+enum { FZ_HELLO_MAGIC, FZ_HELLO_VERSION, FZ_HELLO_TRUNC, FZ_HELLO_LEN,
+       FZ_REQ_MAGIC, FZ_REQ_PAD, FZ_REQ_FLAGS, FZ_FUA_READ, FZ_NAME_LONG,
+       FZ_NAME_SLASH, FZ_NAME_DOTDOT, FZ_NAME_EMPTY, FZ_HUGE_LEN,
+       FZ_OVERFLOW, FZ_WRITE_DLEN, FZ_HUGE_DLEN, FZ_TRUNC_PAYLOAD,
+       FZ_READ_ZERO, FZ_GARBAGE, FZ_COPY_BAD, FZ_STAT_WITH_LEN, FZ_KINDS };
+
+static const char *const fz_names[FZ_KINDS] = {
+	"hello bad magic", "hello bad version", "hello truncated",
+	"hello bad length", "request bad magic", "request pad not zero",
+	"unknown flag", "FUA on READ", "name too long", "name with /",
+	"name ..", "missing name", "READ over max_io", "offset+len overflow",
+	"WRITE data_len != len", "payload over max_io", "truncated payload",
+	"READ of 0 bytes", "random garbage", "COPY bad destination",
+	"STAT with a length",
+};
+
+static int fuzz_one(int kind, unsigned int *seed, struct archip_client *c)
+{
+	struct archip_hello h = { 0 };
+	struct archip_req rq;
+	char frame[1024], name[300];
+	size_t flen = 0;
+	int i, rc;
+
+	h.magic = htole32(ARCHIP_HELLO_MAGIC);
+	h.version = htole16(ARCHIP_PROTO_VERSION);
+	h.len = htole16(sizeof(h));
+
+	if (kind <= FZ_HELLO_LEN) {
+		/* A plain socket: the handshake itself is malformed. */
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_port = htons(port) };
+		struct archip_hello_reply hr;
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+		inet_pton(AF_INET, host, &sin.sin_addr);
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		if (kind == FZ_HELLO_MAGIC)
+			h.magic = htole32(rand_r(seed) | 1);
+		if (kind == FZ_HELLO_VERSION)
+			h.version = htole16(2 + rand_r(seed) % 1000);
+		if (kind == FZ_HELLO_LEN)
+			h.len = htole16(rand_r(seed) % sizeof(h));
+		archip_write_all(fd, &h, kind == FZ_HELLO_TRUNC ?
+				 rand_r(seed) % sizeof(h) : sizeof(h));
+		if (kind == FZ_HELLO_TRUNC)
+			shutdown(fd, SHUT_WR);
+		/* A refusal carries a reason; then the server closes. */
+		if (kind != FZ_HELLO_TRUNC &&
+		    (archip_read_all(fd, &hr, sizeof(hr)) ||
+		     le16toh(hr.status) == ARCHIP_HELLO_OK)) {
+			close(fd);
+			return 0;
+		}
+		rc = closed_by_server(fd);
+		close(fd);
+		return rc;
+	}
+
+	if (archip_client_connect(c, host, port, 0, ARCHIP_FEAT_KNOWN))
+		return -1;
+	put_req(&rq, ARCHIP_OP_READ, 0, 4096, 3, 0);
+	strcpy(name, "obj");
+	switch (kind) {
+	case FZ_REQ_MAGIC:
+		rq.magic = htole32(rand_r(seed));
+		break;
+	case FZ_REQ_PAD:
+		rq.pad3 = htole32(1 + rand_r(seed) % 100);
+		break;
+	case FZ_REQ_FLAGS:
+		rq.flags = htole16(2 << (rand_r(seed) % 14));
+		break;
+	case FZ_FUA_READ:
+		rq.flags = htole16(ARCHIP_REQ_FUA);
+		break;
+	case FZ_NAME_LONG:
+		rq.name_len = htole16(ARCHIP_NAME_MAX + 1 + rand_r(seed) % 60000);
+		memset(name, 'a', 250);
+		break;
+	case FZ_NAME_SLASH:
+		strcpy(name, "../x");
+		name[rand_r(seed) % 2] = '/';
+		rq.name_len = htole16(4);
+		break;
+	case FZ_NAME_DOTDOT:
+		strcpy(name, "..");
+		rq.name_len = htole16(2);
+		break;
+	case FZ_NAME_EMPTY:
+		rq.name_len = 0;
+		break;
+	case FZ_HUGE_LEN:
+		rq.len = htole32(c->max_io + 1 + rand_r(seed) % 100000000);
+		break;
+	case FZ_OVERFLOW:
+		rq.off = htole64(UINT64_MAX - rand_r(seed) % 4096);
+		break;
+	case FZ_WRITE_DLEN:
+		rq.op = ARCHIP_OP_WRITE;
+		rq.data_len = htole32(4096 - 1 - rand_r(seed) % 4000);
+		break;
+	case FZ_HUGE_DLEN:
+		rq.op = ARCHIP_OP_WRITE;
+		rq.len = rq.data_len = htole32(0xfffffff0u - rand_r(seed) % 1000);
+		break;
+	case FZ_TRUNC_PAYLOAD:
+		rq.op = ARCHIP_OP_WRITE;
+		rq.data_len = rq.len;
+		break;
+	case FZ_READ_ZERO:
+		rq.len = 0;
+		break;
+	case FZ_COPY_BAD:
+		rq.op = ARCHIP_OP_COPY;
+		rq.len = 0;
+		rq.data_len = htole32(2);
+		break;
+	case FZ_STAT_WITH_LEN:
+		rq.op = ARCHIP_OP_STAT;
+		break;
+	}
+	if (kind == FZ_GARBAGE) {
+		for (i = 0; i < (int)sizeof(frame); i++)
+			frame[i] = rand_r(seed);
+		flen = 40 + rand_r(seed) % (sizeof(frame) - 40);
+	} else {
+		memcpy(frame, &rq, sizeof(rq));
+		flen = sizeof(rq);
+		i = le16toh(rq.name_len) < 260 ? le16toh(rq.name_len) : 260;
+		memcpy(frame + flen, name, i);
+		flen += i;
+		if (kind == FZ_COPY_BAD) {
+			memcpy(frame + flen, "..", 2);
+			flen += 2;
+		}
+		if (kind == FZ_TRUNC_PAYLOAD) {
+			memset(frame + flen, 0x5a, 100);
+			flen += 100;	/* of 4096 promised */
+		}
+	}
+	archip_write_all(c->fd, frame, flen);
+	/* Only a cut-off frame is followed by our close; the server must
+	 * refuse every other one by itself.
+	 */
+	if (kind == FZ_TRUNC_PAYLOAD)
+		shutdown(c->fd, SHUT_WR);
+	rc = closed_by_server(c->fd);
+	archip_client_close(c);
+	return rc;
+}
+
+static int cmd_fuzz(int argc, char **argv)
+{
+	long frames, i, bad = 0, per[FZ_KINDS] = { 0 };
+	unsigned int seed;
+	struct archip_client c;
+
+	if (argc != 2)
+		usage();
+	frames = num(argv[0]);
+	seed = num(argv[1]);
+	/* Learn the server's limits once. */
+	connect_or_die(&c, 42);
+	archip_client_close(&c);
+	for (i = 0; i < frames; i++) {
+		int kind = i % FZ_KINDS, rc;
+
+		rc = fuzz_one(kind, &seed, &c);
+		per[kind]++;
+		if (rc != 1) {
+			fprintf(stderr, "fuzz frame %ld (%s): %s\n", i, fz_names[kind],
+				rc < 0 ? "could not connect" : "connection not closed");
+			bad++;
+		}
+	}
+	printf("fuzz: %ld malformed frames of %d kinds, %ld not refused\n",
+	       frames, FZ_KINDS, bad);
+	return bad ? 1 : 0;
+}
+
+/* ----------------------------------------------------------------- bench */
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmd_bench(struct archip_client *c, int argc, char **argv)
+{
+	uint64_t bs, qd, secs, t0, end, ops = 0, nlat = 0, *lat, *sent_at;
+	int w, i, inflight = 0;
+	char *buf;
+
+	if (argc != 4)
+		usage();
+	w = !strcmp(argv[0], "write");
+	bs = num(argv[1]);
+	qd = num(argv[2]);
+	secs = num(argv[3]);
+	if (bs > c->max_io || !qd || qd > c->max_inflight || qd > 1024) {
+		fprintf(stderr, "archip-obj: bs over max_io (%u) or bad qd\n", c->max_io);
+		return 2;
+	}
+	buf = malloc(bs);
+	memset(buf, 0x3c, bs);
+	lat = malloc(sizeof(*lat) * 4000000);
+	sent_at = calloc(qd, sizeof(*sent_at));
+	t0 = now_ns();
+	end = t0 + secs * 1000000000ull;
+	for (;;) {
+		struct archip_reply rep;
+		uint64_t n;
+
+		while (inflight < (int)qd && now_ns() < end) {
+			for (i = 0; sent_at[i]; i++)
+				;
+			n = (uint64_t)rand() % ((4u << 20) / bs);
+			sent_at[i] = now_ns();
+			if (archip_client_send(c, w ? ARCHIP_OP_WRITE : ARCHIP_OP_READ, 0, i,
+					       "bench", n * bs, bs, w ? buf : NULL,
+					       w ? bs : 0))
+				return check(c, -EPROTO, "bench");
+			inflight++;
+		}
+		if (!inflight)
+			break;
+		if (archip_client_recv(c, &rep, buf, bs))
+			return check(c, -EPROTO, "bench");
+		if (rep.status)
+			return check(c, rep.status, "bench");
+		if (nlat < 4000000)
+			lat[nlat++] = now_ns() - sent_at[rep.tag];
+		sent_at[rep.tag] = 0;
+		inflight--;
+		ops++;
+	}
+	qsort(lat, nlat, sizeof(*lat), cmp_u64);
+	{
+		double s = (now_ns() - t0) / 1e9;
+
+		printf("%s bs=%" PRIu64 " qd=%" PRIu64 " iops=%.0f mbps=%.2f "
+		       "lat_avg_us=%.0f lat_p99_us=%.0f\n", argv[0], bs, qd, ops / s,
+		       ops * bs / s / 1e6, nlat ? (double)lat[nlat / 2] / 1e3 : 0,
+		       nlat ? lat[nlat * 99 / 100] / 1e3 : 0);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct archip_client c;
+	const char *cmd;
+	int st;
+
+	if (argc < 4 || strcmp(argv[1], "-s"))
+		usage();
+	if (archip_parse_server(argv[2], host, sizeof(host), &port)) {
+		fprintf(stderr, "archip-obj: bad server '%s': use HOST[:PORT]\n", argv[2]);
+		return 2;
+	}
+	cmd = argv[3];
+	argc -= 4;
+	argv += 4;
+	if (!strcmp(cmd, "mix"))
+		return cmd_mix(argc, argv);
+	if (!strcmp(cmd, "fuzz"))
+		return cmd_fuzz(argc, argv);
+
+	connect_or_die(&c, getpid());
+	if (!strcmp(cmd, "put"))
+		return cmd_put(&c, argc, argv);
+	if (!strcmp(cmd, "get"))
+		return cmd_get(&c, argc, argv);
+	if (!strcmp(cmd, "stat"))
+		return cmd_stat(&c, argc, argv);
+	if (!strcmp(cmd, "lock"))
+		return cmd_lock(&c, argc, argv);
+	if (!strcmp(cmd, "bench"))
+		return cmd_bench(&c, argc, argv);
+	if (!strcmp(cmd, "rm") && argc == 1)
+		st = archip_client_call(&c, ARCHIP_OP_DELETE, 0, argv[0], 0, 0, NULL, 0, NULL, 0);
+	else if (!strcmp(cmd, "copy") && argc == 2)
+		st = archip_client_call(&c, ARCHIP_OP_COPY, 0, argv[0], 0, 0, argv[1],
+					strlen(argv[1]), NULL, 0);
+	else if (!strcmp(cmd, "flush") && argc <= 1)
+		st = archip_client_call(&c, ARCHIP_OP_FLUSH, 0, argc ? argv[0] : NULL,
+					0, 0, NULL, 0, NULL, 0);
+	else if (!strcmp(cmd, "discard") && argc == 3)
+		st = archip_client_call(&c, ARCHIP_OP_DISCARD, 0, argv[0], num(argv[1]),
+					num(argv[2]), NULL, 0, NULL, 0);
+	else
+		usage();
+	return check(&c, st, cmd);
+}
