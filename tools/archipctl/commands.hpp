@@ -8,4 +8,5 @@ class App;
 
 namespace archipctl {
 void setup_server(CLI::App &app);
+void setup_volume(CLI::App &app);
 }

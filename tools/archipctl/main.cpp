@@ -17,6 +17,7 @@ int main(int argc, char **argv)
 	app.require_subcommand(1);
 	app.add_flag("--json", out.json, "machine-readable JSON output");
 	setup_server(app);
+	setup_volume(app);
 
 	try {
 		app.parse(argc, argv);

@@ -26,7 +26,7 @@ constexpr long OCFS2_MAGIC = 0x7461636f;
 
 const char *const op_names[ARCHIP_OP_MAX + 1] = {
 	"", "read", "write", "flush", "discard", "write_zeroes", "delete",
-	"stat", "copy", "acquire", "release",
+	"stat", "copy", "acquire", "release", "list",
 };
 
 struct StartOpts {

@@ -247,7 +247,8 @@ static void *mix_run(void *arg)
 
 	connect_or_die(&c, 1000 + t->id);
 	for (i = 0; i < MIX_OBJS; i++) {
-		snprintf(name[i], sizeof(name[i]), "mix-%d-%d", t->id, i);
+		snprintf(name[i], sizeof(name[i]), "mix-%u-%d-%d", t->seed - t->id,
+			 t->id, i);
 		t->ref[i] = calloc(1, MIX_OBJ_SIZE);	/* missing reads as 0 */
 		archip_client_call(&c, ARCHIP_OP_DELETE, 0, name[i], 0, 0, NULL, 0,
 				   NULL, 0);
@@ -662,11 +663,14 @@ static int cmd_bench(struct archip_client *c, int argc, char **argv)
 	}
 	qsort(lat, nlat, sizeof(*lat), cmp_u64);
 	{
-		double s = (now_ns() - t0) / 1e9;
+		double s = (now_ns() - t0) / 1e9, sum = 0;
+		uint64_t k;
 
+		for (k = 0; k < nlat; k++)
+			sum += lat[k];
 		printf("%s bs=%" PRIu64 " qd=%" PRIu64 " iops=%.0f mbps=%.2f "
 		       "lat_avg_us=%.0f lat_p99_us=%.0f\n", argv[0], bs, qd, ops / s,
-		       ops * bs / s / 1e6, nlat ? (double)lat[nlat / 2] / 1e3 : 0,
+		       ops * bs / s / 1e6, nlat ? sum / nlat / 1e3 : 0,
 		       nlat ? lat[nlat * 99 / 100] / 1e3 : 0);
 	}
 	return 0;

@@ -249,6 +249,8 @@ static bool op_allowed(struct conn *c, u8 op)
 	case ARCHIP_OP_ACQUIRE:
 	case ARCHIP_OP_RELEASE:
 		return c->features & ARCHIP_FEAT_LOCKS;
+	case ARCHIP_OP_LIST:
+		return c->features & ARCHIP_FEAT_LIST;
 	default:
 		return op >= ARCHIP_OP_READ && op <= ARCHIP_OP_MAX;
 	}
@@ -275,7 +277,9 @@ static void io_work(struct work_struct *work)
 	struct archip_op_stats *stats;
 	struct archip_buf *reply_buf = NULL;
 	struct archip_stat stat = { };
-	u32 stat_len = 0;
+	void *small = &stat;
+	u32 small_len = 0;
+	char *names = NULL;
 	int status;
 
 	switch (op_allowed(c, io->op) ? io->op : 0) {
@@ -307,9 +311,19 @@ static void io_work(struct work_struct *work)
 		stat.allocated = cpu_to_le64(alloc);
 		stat.flags = cpu_to_le32(exists ? ARCHIP_STAT_EXISTS : 0);
 		if (!status)
-			stat_len = sizeof(stat);
+			small_len = sizeof(stat);
 		break;
 	}
+	case ARCHIP_OP_LIST:
+		status = -ENOMEM;
+		names = kvmalloc(io->len, GFP_KERNEL);
+		if (names)
+			status = archip_store_list(st, io->name, io->off, names,
+						   io->len, &small_len);
+		small = names;
+		if (status)
+			small_len = 0;
+		break;
 	case ARCHIP_OP_COPY:
 		status = archip_store_copy(st, io->name, io->name2);
 		break;
@@ -332,7 +346,8 @@ static void io_work(struct work_struct *work)
 		else if (io->op == ARCHIP_OP_READ || io->op == ARCHIP_OP_WRITE)
 			atomic64_add(io->len, &stats->bytes);
 	}
-	send_reply(c, io->tag, status, reply_buf, &stat, stat_len);
+	send_reply(c, io->tag, status, reply_buf, small, small_len);
+	kvfree(names);
 	io_done(io);
 }
 
@@ -384,6 +399,12 @@ static int check_req(struct conn *c, const struct archip_req *rq,
 		*why = "WRITE payload length differs from its length";
 		if (op == ARCHIP_OP_WRITE ? dlen != len : dlen)
 			return -EPROTO;
+		break;
+	case ARCHIP_OP_LIST:
+		*why = "LIST answer size is 0 or over max_io, or with a payload";
+		if (!len || len > c->max_io || dlen)
+			return -EPROTO;
+		/* off is a count of names to skip, not a byte offset */
 		break;
 	case ARCHIP_OP_DISCARD:
 	case ARCHIP_OP_WRITE_ZEROES:
@@ -519,7 +540,7 @@ static int hello_reply(struct conn *c, u16 status, const char *reason)
 
 	strscpy(hr.reason, reason, sizeof(hr.reason));
 	if (status != ARCHIP_HELLO_OK)
-		pr_info("%pISpc: refused: %s\n", &c->peer, reason);
+		pr_info_ratelimited("%pISpc: refused: %s\n", &c->peer, reason);
 	return send_kvec(c, &hr, sizeof(hr), false) ?: (status ? -EPROTO : 0);
 }
 
@@ -626,6 +647,14 @@ int archip_conn_create(struct archip_srv *srv, struct socket *sock)
 	len = kernel_getpeername(sock, (struct sockaddr *)&c->peer);
 	if (len < 0)
 		memset(&c->peer, 0, sizeof(c->peer));
+	/*
+	 * An accepted socket inherits the listener's callbacks: give it back
+	 * the stock data_ready, or a blocked receive would never wake.
+	 */
+	write_lock_bh(&sock->sk->sk_callback_lock);
+	sock->sk->sk_user_data = NULL;
+	sock->sk->sk_data_ready = srv->listener_data_ready;
+	write_unlock_bh(&sock->sk->sk_callback_lock);
 	tcp_sock_set_nodelay(sock->sk);
 	sock->sk->sk_allocation = GFP_NOIO;
 

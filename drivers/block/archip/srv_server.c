@@ -78,8 +78,10 @@ static int listen_start(struct archip_srv *srv, const char **why)
 	sock_set_reuseaddr(sock->sk);
 	err = kernel_bind(sock, (struct sockaddr *)&sin, sizeof(sin));
 	if (err) {
-		*why = err == -EADDRINUSE ? "the port is already in use" :
-		       err == -EADDRNOTAVAIL ? "the address is not one of this node's" :
+		*why = err == -EADDRINUSE ?
+		       "the port is already in use: pick another with --listen ADDR:PORT" :
+		       err == -EADDRNOTAVAIL ?
+		       "the listen address is not one of this node's: use one of its addresses or 0.0.0.0" :
 		       "cannot bind the listening socket";
 		goto out;
 	}

@@ -21,6 +21,7 @@
 #include <linux/namei.h>
 #include <linux/slab.h>
 #include <linux/uio.h>
+#include <linux/cred.h>
 
 #include <linux/archip.h>
 
@@ -433,6 +434,69 @@ int archip_store_copy(struct archip_store *st, const char *src,
 	fput(out);
 	if (err)
 		unlink_at(obj_dir(st, dst), dst);
+	return err;
+}
+
+struct list_ctx {
+	struct dir_context ctx;
+	const char *prefix;
+	size_t plen;
+	u64 skip;
+	char *out;
+	u32 cap;
+	u32 used;
+};
+
+static bool list_actor(struct dir_context *ctx, const char *name, int len,
+		       loff_t pos, u64 ino, unsigned int type)
+{
+	struct list_ctx *lc = container_of(ctx, struct list_ctx, ctx);
+
+	if (type != DT_REG || len < lc->plen || memcmp(name, lc->prefix, lc->plen))
+		return true;
+	if (lc->skip) {
+		lc->skip--;
+		return true;
+	}
+	if (lc->used + len + 1 > lc->cap) {
+		lc->cap = 0;	/* full: stop everywhere */
+		return false;
+	}
+	memcpy(lc->out + lc->used, name, len);
+	lc->out[lc->used + len] = '\0';
+	lc->used += len + 1;
+	return true;
+}
+
+/*
+ * Names of objects starting with @prefix, NUL-terminated, as many as fit
+ * in @cap bytes after skipping @skip of them.  An empty answer means the
+ * caller has them all.
+ */
+int archip_store_list(struct archip_store *st, const char *prefix, u64 skip,
+		      char *out, u32 cap, u32 *used)
+{
+	struct list_ctx lc = {
+		.ctx.actor = list_actor,
+		.prefix = prefix,
+		.plen = strlen(prefix),
+		.skip = skip,
+		.out = out,
+		.cap = cap,
+	};
+	struct file *dir;
+	int i, err = 0;
+
+	for (i = 0; i < ARCHIP_STORE_DIRS && lc.cap && !err; i++) {
+		dir = dentry_open(&st->dirs[i], O_RDONLY | O_DIRECTORY,
+				  current_cred());
+		if (IS_ERR(dir))
+			return PTR_ERR(dir);
+		lc.ctx.pos = 0;
+		err = iterate_dir(dir, &lc.ctx);
+		fput(dir);
+	}
+	*used = lc.used;
 	return err;
 }
 

@@ -22,7 +22,9 @@
 /* Feature bits, negotiated in the handshake: the server grants the AND. */
 #define ARCHIP_FEAT_COPY	(1ULL << 0)	/* server-side COPY */
 #define ARCHIP_FEAT_LOCKS	(1ULL << 1)	/* ACQUIRE / RELEASE */
-#define ARCHIP_FEAT_KNOWN	(ARCHIP_FEAT_COPY | ARCHIP_FEAT_LOCKS)
+#define ARCHIP_FEAT_LIST	(1ULL << 2)	/* LIST */
+#define ARCHIP_FEAT_KNOWN	(ARCHIP_FEAT_COPY | ARCHIP_FEAT_LOCKS | \
+				 ARCHIP_FEAT_LIST)
 
 /*
  * Sent first by the client.  max_io and max_inflight are what the client
@@ -72,7 +74,8 @@ enum archip_op {
 	ARCHIP_OP_COPY,		/* payload: destination name; reflink or copy */
 	ARCHIP_OP_ACQUIRE,	/* exclusive cluster-wide lock named name */
 	ARCHIP_OP_RELEASE,
-	ARCHIP_OP_MAX = ARCHIP_OP_RELEASE,
+	ARCHIP_OP_LIST,		/* names starting with name; off: skip count */
+	ARCHIP_OP_MAX = ARCHIP_OP_LIST,
 	/* 12-127 reserved for future ops, 128-255 for experiments */
 };
 
@@ -114,6 +117,49 @@ struct archip_stat {
 	__le64 size;		/* bytes */
 	__le64 allocated;	/* bytes of storage used */
 	__le32 flags;		/* ARCHIP_STAT_* */
+	__le32 pad;
+};
+
+/* --------------------------------------------------------------- volumes */
+
+/*
+ * A volume is one header object "v.NAME": this header, padded to
+ * ARCHIP_VOL_HDR_SIZE, then one struct archip_map_entry per object of the
+ * volume.  Data object INDEX of volume NAME is "d.NAME.%016llx".  A map
+ * entry with source 0 names the volume's own object; source k > 0 names
+ * object INDEX of volume sources[k - 1] (a parent snapshot), read-only:
+ * the first write copies it up (COPY) and sets source 0.
+ * Entries past the end of the header object read as zeros: not allocated.
+ */
+#define ARCHIP_VOL_MAGIC	0x4c4f5641	/* "AVOL" */
+#define ARCHIP_VOL_VERSION	1
+#define ARCHIP_VOL_HDR_SIZE	4096
+#define ARCHIP_VOL_NAME_MAX	64		/* including the NUL */
+#define ARCHIP_VOL_MAX_SOURCES	16
+#define ARCHIP_VOL_DEFAULT_OBJ_SHIFT	22	/* 4 MiB objects */
+
+#define ARCHIP_VOL_SNAPSHOT	(1U << 0)	/* read-only, parent of clones */
+
+struct archip_vol_hdr {
+	__le32 magic;		/* ARCHIP_VOL_MAGIC */
+	__le16 version;		/* ARCHIP_VOL_VERSION */
+	__le16 hdr_size;	/* ARCHIP_VOL_HDR_SIZE: where entries start */
+	__le64 size;		/* bytes */
+	__le32 obj_shift;	/* log2 of the object size, 12..30 */
+	__le32 flags;		/* ARCHIP_VOL_* */
+	__le64 nr_objs;		/* DIV_ROUND_UP(size, object size) */
+	__le64 created;		/* seconds since the epoch */
+	__le32 nr_sources;
+	__le32 pad;
+	char name[ARCHIP_VOL_NAME_MAX];
+	char sources[ARCHIP_VOL_MAX_SOURCES][ARCHIP_VOL_NAME_MAX];
+};
+
+#define ARCHIP_MAP_EXISTS	(1U << 0)	/* the object was written */
+
+struct archip_map_entry {
+	__le16 source;		/* 0: own object; k: sources[k - 1] */
+	__le16 flags;		/* ARCHIP_MAP_* */
 	__le32 pad;
 };
 

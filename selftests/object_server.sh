@@ -1,0 +1,138 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The in-kernel object server (archip_srv) on two storage nodes sharing the
+# OCFS2 SAN, driven from the hypervisor node with archip-obj (the protocol
+# client) and managed with archipctl.
+. "$(dirname "$0")/lib.sh"
+export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
+B=$REPO/build/tools
+S1=10.99.0.11
+S2=10.99.0.12
+STORE=$SAN/store
+trap '"$LABCMD" down >/dev/null 2>&1' EXIT
+
+ktap_plan 21
+
+if ! out=$("$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks 2>&1); then
+	ktap_fail "lab up: 2 storage nodes with OCFS2 (noopenlocks,nowritelocks) + 1 hypervisor"
+	ktap_diag <<<"$out"
+	exit 1
+fi
+ktap_pass "lab up: 2 storage nodes with OCFS2 (noopenlocks,nowritelocks) + 1 hypervisor"
+
+start_server() { lab "$1" "modprobe archip_srv && mkdir -p $STORE && $B/archipctl server start --root $STORE"; }
+check "archipctl server start on s1 and s2" bash -c "
+	$(declare -f lab start_server); LABCMD=$(printf %q "$LABCMD") B=$B STORE=$STORE
+	start_server s1 && start_server s2"
+
+# -------------------------------------------------------- user errors
+expect_err() {	# NODE RC PATTERN CMD: CMD fails with exit RC and says PATTERN
+	local out rc
+	out=$(lab "$1" "$4" 2>&1)
+	rc=$?
+	echo "exit $rc: $out"
+	[ "$rc" = "$2" ] && grep -q -- "$3" <<<"$out"
+}
+check "not root: exit 4, says to rerun with sudo" expect_err s1 4 "rerun with sudo" \
+	"su nobody -s /bin/sh -c '$B/archipctl server status'"
+check "root not on OCFS2: says to mount the SAN first" expect_err s1 1 "mount the SAN first" \
+	"$B/archipctl server start --root /tmp --listen 0.0.0.0:7999"
+check "second start: says a server is already running" expect_err s1 1 "already running" \
+	"$B/archipctl server start --root $STORE"
+check "port in use: says so and how to pick another" expect_err s1 1 "port is already in use: pick another" \
+	"$B/archipctl server stop && { python3 -c 'import socket,time; s=socket.socket(); s.bind((\"0.0.0.0\", 7890)); s.listen(); open(\"/tmp/bound\", \"w\"); time.sleep(20)' & }
+	 while [ ! -e /tmp/bound ]; do sleep 0.2; done
+	 $B/archipctl server start --root $STORE; rc=\$?; kill %1; wait; exit \$rc"
+check "restart after the port is free again" lab s1 "sleep 1; $B/archipctl server start --root $STORE"
+check "stop when none runs: exit 3, says so" expect_err s2 3 "no server is running" \
+	"$B/archipctl server stop && $B/archipctl server stop"
+check "start again on s2" lab s2 "$B/archipctl server start --root $STORE"
+
+# -------------------------------------------------------------- data
+check "3 MB object written through s1 reads back bit-exact through s2" lab h1 "
+	head -c 3000001 /dev/urandom >/tmp/a && $B/archip-obj -s $S1 put a1 12345 </tmp/a &&
+	test \"\$($B/archip-obj -s $S2 get a1 12345 3000001 | sha256sum)\" = \"\$(sha256sum </tmp/a)\" &&
+	test \"\$($B/archip-obj -s $S2 get a1 0 12345 | tr -d '\\0' | wc -c)\" = 0"
+check "missing object: STAT says absent, READ gives zeros" lab h1 "
+	$B/archip-obj -s $S2 stat nothere | grep -qx 'exists=0 size=0 allocated=0' &&
+	test \"\$($B/archip-obj -s $S1 get nothere 4096 65536 | tr -d '\\0' | wc -c)\" = 0"
+check "COPY is a new, independent object; DELETE removes; DISCARD punches" lab h1 "
+	$B/archip-obj -s $S1 copy a1 a2 || exit 1
+	head -c 8192 /dev/zero | tr '\\0' x | $B/archip-obj -s $S1 put a1 12345 || exit 1
+	test \"\$($B/archip-obj -s $S2 get a2 12345 3000001 | sha256sum)\" = \"\$(sha256sum </tmp/a)\" || exit 1
+	! $B/archip-obj -s $S2 copy a1 a2 2>/dev/null || exit 1
+	$B/archip-obj -s $S2 rm a1 && $B/archip-obj -s $S1 stat a1 | grep -q exists=0 || exit 1
+	before=\$($B/archip-obj -s $S1 stat a2 | sed 's/.*allocated=//')
+	$B/archip-obj -s $S2 discard a2 1048576 1048576 || exit 1
+	after=\$($B/archip-obj -s $S1 stat a2 | sed 's/.*allocated=//')
+	echo allocated \$before -> \$after
+	test \$((before - after)) -ge 1000000 &&
+	test \"\$($B/archip-obj -s $S1 get a2 1048576 1048576 | tr -d '\\0' | wc -c)\" = 0"
+check "8 connections through both nodes, pipelined reads/writes, match a reference" lab h1 "
+	$B/archip-obj -s $S1 mix 4 400 11 & p=\$!
+	$B/archip-obj -s $S2 mix 4 400 22 || exit 1
+	wait \$p"
+
+# ------------------------------------------------------------- locks
+check "two clients on s1 and s2 contend for one volume lock: exactly one wins" lab h1 "
+	$B/archip-obj -s $S1 lock vol1 6 >/tmp/l1 2>&1 & p=\$!
+	$B/archip-obj -s $S2 lock vol1 6 >/tmp/l2 2>&1
+	wait \$p; cat /tmp/l1 /tmp/l2
+	test \$(cat /tmp/l1 /tmp/l2 | grep -c '^acquired') = 1 && test \$(cat /tmp/l1 /tmp/l2 | grep -c '^busy') = 1"
+check "the lock is freed when its holder's connection dies" lab h1 "
+	$B/archip-obj -s $S1 lock vol2 300 >/tmp/l3 2>&1 & p=\$!
+	while ! grep -q acquired /tmp/l3; do sleep 0.2; done
+	$B/archip-obj -s $S2 lock vol2 0 | grep -q busy || exit 1
+	kill -9 \$p
+	for i in \$(seq 50); do $B/archip-obj -s $S2 lock vol2 0 && exit 0; sleep 0.2; done; exit 1"
+
+# ------------------------------------------------------ bad input
+check "300 malformed frames are refused; the server and a busy client carry on" lab h1 "
+	$B/archip-obj -s $S1 mix 2 600 33 & p=\$!
+	$B/archip-obj -s $S1 fuzz 300 5 || exit 1
+	wait \$p || exit 1
+	$B/archip-obj -s $S1 stat a2 | grep -q exists=1"
+
+check "status --json lists connections and per-op counters" lab s1 "
+	$B/archip-obj -s $S1 lock vol3 30 >/dev/null & sleep 3
+	j=\$($B/archipctl --json server status); echo \"\$j\"; kill %1
+	echo \"\$j\" | grep -q '\"running\":true' && echo \"\$j\" | grep -q '\"locks\":1' &&
+	echo \"\$j\" | grep -Eq '\"write\":\\{\"count\":[1-9]'"
+
+check "stop with clients connected: clean, clients disconnected, start again" lab s1 "
+	$B/archip-obj -s $S1 lock vol4 60 >/tmp/l4 2>&1 & p=\$!
+	$B/archip-obj -s $S1 bench write 65536 8 60 >/tmp/b4 2>&1 & q=\$!
+	sleep 3; $B/archipctl server stop || exit 1
+	wait \$p; a=\$?; wait \$q; b=\$?; echo lock \$a bench \$b; cat /tmp/l4 /tmp/b4
+	test \$a != 0 && test \$b != 0 && $B/archipctl server start --root $STORE"
+
+check "rmmod with a running server and a connected client" lab s1 "
+	$B/archip-obj -s $S1 lock vol5 60 >/dev/null 2>&1 & sleep 3
+	rmmod archip_srv || exit 1; wait
+	! lsmod | grep -q archip_srv && modprobe archip_srv && $B/archipctl server start --root $STORE"
+
+# ------------------------------------------------------- durability
+# New objects (allocating writes: the extent and size changes live in the
+# journal until it commits) written with FUA through s1; s1 is killed at
+# once.  After s2 has recovered s1's journal, and after s1 is back, every
+# acknowledged byte is there.
+check "FUA writes survive killing the storage node right after the ack" bash -c "
+	$(declare -f lab); LABCMD=$(printf %q "$LABCMD")
+	lab h1 'rm -rf /tmp/fua && mkdir /tmp/fua && for i in \$(seq 12); do
+		head -c \$((i * 33333 + 4096)) /dev/urandom >/tmp/fua/\$i &&
+		$B/archip-obj -s $S1 put fua\$i 8192 --fua </tmp/fua/\$i || exit 1; done' || exit 1
+	\"\$LABCMD\" kill s1
+	verify() { lab h1 \"for i in \\\$(seq 12); do
+		test \\\"\\\$($B/archip-obj -s \$1 get fua\\\$i 8192 \\\$(stat -c %s /tmp/fua/\\\$i) | sha256sum)\\\" = \\\"\\\$(sha256sum </tmp/fua/\\\$i)\\\" || exit 1; done\"; }
+	ok=0
+	for t in \$(seq 60); do verify $S2 >/dev/null 2>&1 && { ok=1; break; }; sleep 3; done
+	[ \$ok = 1 ] || { echo 's2 never served the data'; exit 1; }
+	echo \"s2 serves all 12 objects after recovering s1's journal\"
+	\"\$LABCMD\" start s1 && \"\$LABCMD\" mount s1 noopenlocks,nowritelocks &&
+	lab s1 'modprobe archip_srv && $B/archipctl server start --root $STORE' && verify $S1 &&
+	echo 's1 is back and serves them too'"
+
+check "no WARN, BUG, oops or panic on any node (panic_on_warn=1)" "$LABCMD" check
+
+ktap_finish

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+// The object protocol from archipctl: a thin C++ face of tools/lib's
+// archip_client that throws Error with a message naming the fix.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "archip_client.h"
+
+namespace archipctl {
+
+class ObjClient {
+public:
+	explicit ObjClient(const std::string &server); // HOST[:PORT]
+	~ObjClient();
+	ObjClient(const ObjClient &) = delete;
+	ObjClient &operator=(const ObjClient &) = delete;
+
+	std::vector<uint8_t> read(const std::string &name, uint64_t off, uint64_t len);
+	void write(const std::string &name, uint64_t off, const void *data, size_t len,
+		   bool fua);
+	bool stat(const std::string &name, uint64_t *size = nullptr,
+		  uint64_t *allocated = nullptr);
+	void remove(const std::string &name);
+	std::vector<std::string> list(const std::string &prefix);
+	bool acquire(const std::string &lock); // false: held elsewhere
+	void release(const std::string &lock);
+	const std::string &server() const { return server_; }
+
+private:
+	int call(uint8_t op, uint16_t flags, const std::string &name, uint64_t off,
+		 uint32_t len, const void *data, uint32_t dlen, void *out, size_t outlen,
+		 const std::string &what);
+	struct archip_client c_;
+	std::string server_;
+};
+
+} // namespace archipctl

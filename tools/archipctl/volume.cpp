@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+// archipctl volume create|list|info|resize|remove: volumes as objects,
+// through any object server (--server, or $ARCHIP_SERVER).
+#include "commands.hpp"
+#include "objclient.hpp"
+#include "output.hpp"
+#include "util.hpp"
+#include "volume.hpp"
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+namespace archipctl {
+
+std::string default_server()
+{
+	const char *s = std::getenv("ARCHIP_SERVER");
+	return s && *s ? s : "127.0.0.1:7890";
+}
+
+void check_volume_name(const std::string &name)
+{
+	if (name.empty() || name.size() >= ARCHIP_VOL_NAME_MAX || name[0] == '.' ||
+	    name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				   "0123456789_-") != std::string::npos)
+		throw Error("bad volume name '" + name + "': use 1-63 letters, digits, _ or -",
+			    EXIT_USAGE);
+}
+
+std::string header_object(const std::string &vol) { return "v." + vol; }
+std::string lock_name(const std::string &vol) { return "vol." + vol; }
+
+std::string data_object(const std::string &vol, uint64_t index)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), ".%016llx", static_cast<unsigned long long>(index));
+	return "d." + vol + buf;
+}
+
+Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
+{
+	Volume v;
+
+	check_volume_name(name);
+	if (!c.stat(header_object(name)))
+		throw Error("volume '" + name + "' does not exist (see 'archipctl volume list')",
+			    EXIT_NOT_FOUND);
+	auto raw = c.read(header_object(name), 0, sizeof(v.hdr));
+	std::memcpy(&v.hdr, raw.data(), sizeof(v.hdr));
+	if (le32toh(v.hdr.magic) != ARCHIP_VOL_MAGIC)
+		throw Error("object " + header_object(name) + " is not an archip volume header");
+	if (le16toh(v.hdr.version) != ARCHIP_VOL_VERSION)
+		throw Error("volume '" + name + "' has format version " +
+			    std::to_string(le16toh(v.hdr.version)) +
+			    "; this archipctl knows version 1: upgrade archip");
+	v.name = name;
+	if (with_map && v.nr_objs()) {
+		auto m = c.read(header_object(name), ARCHIP_VOL_HDR_SIZE,
+				v.nr_objs() * sizeof(struct archip_map_entry));
+		v.map.resize(v.nr_objs());
+		std::memcpy(v.map.data(), m.data(), m.size());
+	}
+	return v;
+}
+
+uint64_t Volume::written() const
+{
+	uint64_t n = 0;
+	for (const auto &e : map)
+		n += (le16toh(e.flags) & ARCHIP_MAP_EXISTS) ? 1 : 0;
+	return n;
+}
+
+void Volume::store_header(ObjClient &c)
+{
+	std::vector<uint8_t> buf(ARCHIP_VOL_HDR_SIZE, 0);
+
+	std::memcpy(buf.data(), &hdr, sizeof(hdr));
+	c.write(header_object(name), 0, buf.data(), buf.size(), true);
+}
+
+namespace {
+
+// The volume's lock keeps hypervisors from mapping it while we change it.
+class VolumeLock {
+public:
+	VolumeLock(ObjClient &c, const std::string &vol, const std::string &doing)
+		: c_(c), name_(lock_name(vol))
+	{
+		if (!c_.acquire(name_))
+			throw Error("cannot " + doing + " volume '" + vol +
+				    "': it is mapped on a hypervisor; unmap it there first "
+				    "(archipctl unmap)");
+	}
+	~VolumeLock()
+	{
+		try {
+			c_.release(name_);
+		} catch (...) {
+		}
+	}
+
+private:
+	ObjClient &c_;
+	std::string name_;
+};
+
+uint64_t objects_for(uint64_t size, unsigned shift)
+{
+	return (size + (1ULL << shift) - 1) >> shift;
+}
+
+void check_size(uint64_t size)
+{
+	if (!size || size % 512 || size > (1ULL << 50))
+		throw Error("bad volume size: a multiple of 512 bytes, at most 1P", EXIT_USAGE);
+}
+
+Json volume_json(const Volume &v, bool with_map)
+{
+	Json j = Json::object();
+	j.set("name", v.name);
+	j.set("size", v.size());
+	j.set("object_size", v.obj_size());
+	j.set("objects", v.nr_objs());
+	if (with_map)
+		j.set("objects_written", v.written());
+	j.set("snapshot", (le32toh(v.hdr.flags) & ARCHIP_VOL_SNAPSHOT) != 0);
+	j.set("created", static_cast<uint64_t>(le64toh(v.hdr.created)));
+	return j;
+}
+
+std::string human_size(uint64_t b)
+{
+	const char *u[] = {"B", "K", "M", "G", "T", "P"};
+	int i = 0;
+	double d = b;
+	while (d >= 1024 && i < 5) {
+		d /= 1024;
+		i++;
+	}
+	char buf[32];
+	snprintf(buf, sizeof(buf), d == static_cast<uint64_t>(d) ? "%.0f%s" : "%.1f%s", d, u[i]);
+	return buf;
+}
+
+struct Opts {
+	std::string server = default_server();
+	std::string name;
+	std::string size;
+	std::string obj_size = "4M";
+	bool force = false;
+};
+
+void create(const Opts &o)
+{
+	check_volume_name(o.name);
+	uint64_t size = parse_size(o.size), osz = parse_size(o.obj_size);
+	check_size(size);
+	if (osz < 4096 || osz > (1ULL << 30) || (osz & (osz - 1)))
+		throw Error("bad --object-size: a power of two from 4K to 1G", EXIT_USAGE);
+	ObjClient c(o.server);
+	VolumeLock lock(c, o.name, "create");
+	if (c.stat(header_object(o.name)))
+		throw Error("volume '" + o.name + "' already exists");
+
+	Volume v;
+	v.name = o.name;
+	std::memset(&v.hdr, 0, sizeof(v.hdr));
+	v.hdr.magic = htole32(ARCHIP_VOL_MAGIC);
+	v.hdr.version = htole16(ARCHIP_VOL_VERSION);
+	v.hdr.hdr_size = htole16(ARCHIP_VOL_HDR_SIZE);
+	v.hdr.size = htole64(size);
+	v.hdr.obj_shift = htole32(__builtin_ctzll(osz));
+	v.hdr.nr_objs = htole64(objects_for(size, __builtin_ctzll(osz)));
+	v.hdr.created = htole64(static_cast<uint64_t>(time(nullptr)));
+	std::strncpy(v.hdr.name, o.name.c_str(), sizeof(v.hdr.name) - 1);
+	v.store_header(c);
+	if (out.json)
+		std::cout << volume_json(v, false).dump() << "\n";
+	else
+		std::cout << "created volume " << o.name << ": " << human_size(size) << ", "
+			  << v.nr_objs() << " objects of " << human_size(osz) << "\n";
+}
+
+void list(const Opts &o)
+{
+	ObjClient c(o.server);
+	Json arr = Json::array();
+
+	for (const auto &obj : c.list("v.")) {
+		try {
+			arr.push(volume_json(Volume::load(c, obj.substr(2), true), true));
+		} catch (const Error &) {
+			// removed meanwhile, or not a volume: not listed
+		}
+	}
+	out.emit(arr, [](const Json &a) {
+		std::printf("%-24s %10s %8s %16s\n", "NAME", "SIZE", "OBJSIZE", "WRITTEN/OBJECTS");
+		for (const auto &v : a.items())
+			std::printf("%-24s %10s %8s %16s\n", v.get("name")->str().c_str(),
+				    human_size(std::stoull(v.get("size")->str())).c_str(),
+				    human_size(std::stoull(v.get("object_size")->str())).c_str(),
+				    (v.get("objects_written")->str() + "/" +
+				     v.get("objects")->str()).c_str());
+	});
+}
+
+void info(const Opts &o)
+{
+	ObjClient c(o.server);
+	Volume v = Volume::load(c, o.name, true);
+	out.emit(volume_json(v, true), [](const Json &j) {
+		for (const char *k : {"name", "size", "object_size", "objects",
+				      "objects_written", "snapshot", "created"})
+			std::printf("%-16s %s\n", k, j.get(k)->str().c_str());
+	});
+}
+
+void resize(const Opts &o)
+{
+	uint64_t size = parse_size(o.size);
+	check_size(size);
+	ObjClient c(o.server);
+	check_volume_name(o.name);
+	VolumeLock lock(c, o.name, "resize");
+	Volume v = Volume::load(c, o.name, true);
+	unsigned shift = le32toh(v.hdr.obj_shift);
+	uint64_t objs = objects_for(size, shift);
+
+	if (size < v.size() && !o.force)
+		throw Error("shrinking volume '" + o.name + "' from " + human_size(v.size()) +
+			    " to " + human_size(size) +
+			    " destroys the data past the new end: add --force if you mean it");
+	if (objs < v.nr_objs()) {
+		// Drop the objects past the new end, then their map entries.
+		for (uint64_t i = objs; i < v.nr_objs(); i++)
+			if (le16toh(v.map[i].flags) & ARCHIP_MAP_EXISTS &&
+			    !le16toh(v.map[i].source))
+				c.remove(data_object(o.name, i));
+		std::vector<uint8_t> zero((v.nr_objs() - objs) * sizeof(struct archip_map_entry));
+		c.write(header_object(o.name), ARCHIP_VOL_HDR_SIZE + objs * sizeof(struct archip_map_entry),
+			zero.data(), zero.size(), true);
+	}
+	v.hdr.size = htole64(size);
+	v.hdr.nr_objs = htole64(objs);
+	v.store_header(c);
+	if (!out.json)
+		std::cout << "resized volume " << o.name << " to " << human_size(size) << "\n";
+}
+
+void remove(const Opts &o)
+{
+	ObjClient c(o.server);
+	check_volume_name(o.name);
+	VolumeLock lock(c, o.name, "remove");
+	Volume v = Volume::load(c, o.name, true);
+	uint64_t n = 0;
+
+	for (uint64_t i = 0; i < v.nr_objs(); i++)
+		if (le16toh(v.map[i].flags) & ARCHIP_MAP_EXISTS && !le16toh(v.map[i].source)) {
+			c.remove(data_object(o.name, i));
+			n++;
+		}
+	c.remove(header_object(o.name));
+	if (!out.json)
+		std::cout << "removed volume " << o.name << " (" << n << " objects)\n";
+}
+
+} // namespace
+
+void setup_volume(CLI::App &app)
+{
+	auto *vol = app.add_subcommand("volume", "create, list, inspect, resize and remove volumes");
+	vol->require_subcommand(1);
+	auto o = std::make_shared<Opts>();
+	vol->add_option("--server", o->server,
+			"object server HOST[:PORT] (default $ARCHIP_SERVER or 127.0.0.1:7890)");
+
+	auto *c = vol->add_subcommand("create", "create a thin volume");
+	c->add_option("name", o->name, "volume name")->required();
+	c->add_option("--size", o->size, "size, e.g. 10G")->required();
+	c->add_option("--object-size", o->obj_size, "object size, a power of two (default 4M)");
+	c->callback([o] { create(*o); });
+
+	vol->add_subcommand("list", "list volumes")->callback([o] { list(*o); });
+
+	auto *i = vol->add_subcommand("info", "show one volume");
+	i->add_option("name", o->name, "volume name")->required();
+	i->callback([o] { info(*o); });
+
+	auto *r = vol->add_subcommand("resize", "grow a volume (shrink needs --force)");
+	r->add_option("name", o->name, "volume name")->required();
+	r->add_option("--size", o->size, "new size")->required();
+	r->add_flag("--force", o->force, "allow shrinking, destroying data past the new end");
+	r->callback([o] { resize(*o); });
+
+	auto *rm = vol->add_subcommand("remove", "remove a volume and its objects (not while mapped)");
+	rm->add_option("name", o->name, "volume name")->required();
+	rm->callback([o] { remove(*o); });
+}
+
+} // namespace archipctl
