@@ -9,4 +9,5 @@ class App;
 namespace archipctl {
 void setup_server(CLI::App &app);
 void setup_volume(CLI::App &app);
+void setup_map(CLI::App &app);
 }

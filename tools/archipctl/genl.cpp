@@ -101,12 +101,12 @@ Genl::~Genl()
 		nl_socket_free(sk_);
 }
 
-struct nl_msg *Genl::request(int cmd)
+struct nl_msg *Genl::request(int cmd, bool dump)
 {
 	struct nl_msg *msg = nlmsg_alloc();
 
 	if (!msg || !genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, family_, 0,
-				 NLM_F_REQUEST | NLM_F_ACK, cmd, 1))
+				 NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK), cmd, 1))
 		throw Error("out of memory");
 	return msg;
 }
@@ -122,6 +122,7 @@ void Genl::call(struct nl_msg *msg, const std::string &what, int maxattr,
 	ctx.on_reply = &on_reply;
 	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, valid_cb, &ctx);
 	nl_cb_set(cb, NL_CB_ACK, NL_CB_CUSTOM, ack_cb, &ctx);
+	nl_cb_set(cb, NL_CB_FINISH, NL_CB_CUSTOM, ack_cb, &ctx);	/* end of a dump */
 	nl_cb_err(cb, NL_CB_CUSTOM, err_cb, &ctx);
 	rc = nl_send_auto(sk_, msg);
 	nlmsg_free(msg);

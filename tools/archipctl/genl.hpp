@@ -22,7 +22,7 @@ public:
 	Genl &operator=(const Genl &) = delete;
 
 	// A new request for cmd; add attributes with libnl's nla_put_*().
-	struct nl_msg *request(int cmd);
+	struct nl_msg *request(int cmd, bool dump = false);
 	// Send msg (consumed), wait for the ack; each reply message's
 	// attributes (parsed up to maxattr) go to on_reply.
 	void call(struct nl_msg *msg, const std::string &what, int maxattr = 0,

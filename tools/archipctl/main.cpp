@@ -18,6 +18,7 @@ int main(int argc, char **argv)
 	app.add_flag("--json", out.json, "machine-readable JSON output");
 	setup_server(app);
 	setup_volume(app);
+	setup_map(app);
 
 	try {
 		app.parse(argc, argv);

@@ -278,6 +278,7 @@ void setup_volume(CLI::App &app)
 {
 	auto *vol = app.add_subcommand("volume", "create, list, inspect, resize and remove volumes");
 	vol->require_subcommand(1);
+	vol->fallthrough(); // --server may come after the subcommand too
 	auto o = std::make_shared<Opts>();
 	vol->add_option("--server", o->server,
 			"object server HOST[:PORT] (default $ARCHIP_SERVER or 127.0.0.1:7890)");

@@ -14,8 +14,20 @@ NODE=$(param node)
 IP=$(param ip)
 hostname "$NODE"
 
+# The node gets its own /tmp and /run.  A repository checked out under
+# one of them (CI clones may live in /tmp) stays visible at its path.
+REPO=$(param agent)
+REPO=${REPO%/tools/lab/vm-agent.sh}
+mkdir -p /.host
+mount --bind / /.host
 mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
+case $REPO in
+/tmp/* | /run/*)
+	mkdir -p "$REPO"
+	mount --bind "/.host$REPO" "$REPO"
+	;;
+esac
 mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm

@@ -218,4 +218,37 @@ enum archip_ops_attr {
 };
 #define ARCHIP_OPS_A_MAX (__ARCHIP_OPS_A_MAX - 1)
 
+/* -------------------------------------------------- netlink (block) */
+
+#define ARCHIP_BLK_GENL_NAME	"archip_blk"
+#define ARCHIP_BLK_GENL_VERSION	1
+
+enum archip_blk_cmd {
+	ARCHIP_BLK_CMD_UNSPEC,
+	ARCHIP_BLK_CMD_MAP,	/* reply: INDEX, DEVICE */
+	ARCHIP_BLK_CMD_UNMAP,	/* INDEX, optional FORCE */
+	ARCHIP_BLK_CMD_LIST,	/* dump: one message per device */
+	__ARCHIP_BLK_CMD_MAX,
+};
+#define ARCHIP_BLK_CMD_MAX (__ARCHIP_BLK_CMD_MAX - 1)
+
+enum archip_blk_attr {
+	ARCHIP_BLK_A_UNSPEC,
+	ARCHIP_BLK_A_INDEX,		/* u32: N of /dev/archipN */
+	ARCHIP_BLK_A_VOLUME,		/* string */
+	ARCHIP_BLK_A_SERVERS,		/* string "A.B.C.D:PORT[,...]" */
+	ARCHIP_BLK_A_READ_ONLY,		/* flag */
+	ARCHIP_BLK_A_NR_QUEUES,		/* u32, 0: one per CPU (max 16) */
+	ARCHIP_BLK_A_QUEUE_DEPTH,	/* u32, default 128 */
+	ARCHIP_BLK_A_LOSS_TIMEOUT,	/* u32 seconds, default 120 */
+	ARCHIP_BLK_A_FORCE,		/* flag (UNMAP while open) */
+	ARCHIP_BLK_A_DEVICE,		/* string "archipN" */
+	ARCHIP_BLK_A_SIZE,		/* u64 bytes */
+	ARCHIP_BLK_A_SERVER,		/* string: the server in use */
+	ARCHIP_BLK_A_STATE,		/* string: live, reconnecting, dead */
+	ARCHIP_BLK_A_PAD,
+	__ARCHIP_BLK_A_MAX,
+};
+#define ARCHIP_BLK_A_MAX (__ARCHIP_BLK_A_MAX - 1)
+
 #endif /* _UAPI_LINUX_ARCHIP_H */

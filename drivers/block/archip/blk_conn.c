@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Client side of the object protocol in the kernel: connect and handshake,
+ * send a request (header, name, then the payload straight from the block
+ * request's pages), receive replies.
+ */
+#include <linux/blk-mq.h>
+#include <linux/net.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+
+#include "blk_conn.h"
+
+#define CONNECT_TIMEOUT	(5 * HZ)
+
+static int send_iter(struct archip_conn *c, struct msghdr *msg)
+{
+	int n;
+
+	while (msg_data_left(msg)) {
+		n = sock_sendmsg(c->sock, msg);
+		if (n <= 0)
+			return n ? n : -EPIPE;
+	}
+	return 0;
+}
+
+static int send_kvec(struct archip_conn *c, const void *p, size_t len, bool more)
+{
+	struct kvec iov = { .iov_base = (void *)p, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0) };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
+	return send_iter(c, &msg);
+}
+
+int archip_conn_recv(struct archip_conn *c, void *buf, size_t len)
+{
+	struct kvec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { };
+	int n;
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
+	n = sock_recvmsg(c->sock, &msg, MSG_WAITALL | MSG_NOSIGNAL);
+	if (n == len)
+		return 0;
+	return n < 0 ? n : -ECONNRESET;
+}
+
+int archip_conn_recv_rq(struct archip_conn *c, struct request *rq)
+{
+	struct req_iterator it;
+	struct bio_vec bv;
+	int n;
+
+	rq_for_each_segment(bv, rq, it) {
+		struct msghdr msg = { };
+
+		iov_iter_bvec(&msg.msg_iter, ITER_DEST, &bv, 1, bv.bv_len);
+		n = sock_recvmsg(c->sock, &msg, MSG_WAITALL | MSG_NOSIGNAL);
+		if (n != bv.bv_len)
+			return n < 0 ? n : -ECONNRESET;
+	}
+	return 0;
+}
+
+int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
+		     const char *name, u64 off, u32 len, const void *data,
+		     u32 data_len, struct request *rq)
+{
+	u16 nlen = name ? strlen(name) : 0;
+	struct archip_req h = {
+		.magic = cpu_to_le32(ARCHIP_REQ_MAGIC),
+		.op = op,
+		.flags = cpu_to_le16(flags),
+		.tag = cpu_to_le64(tag),
+		.off = cpu_to_le64(off),
+		.len = cpu_to_le32(len),
+		.name_len = cpu_to_le16(nlen),
+		.data_len = cpu_to_le32(data_len),
+	};
+	struct req_iterator it;
+	struct bio_vec bv;
+	int err;
+
+	mutex_lock(&c->send_lock);
+	if (!c->sock) {
+		err = -ENOTCONN;
+		goto out;
+	}
+	err = send_kvec(c, &h, sizeof(h), nlen || data_len);
+	if (!err && nlen)
+		err = send_kvec(c, name, nlen, data_len);
+	if (!err && data_len && data) {
+		err = send_kvec(c, data, data_len, false);
+	} else if (!err && data_len && rq) {
+		rq_for_each_segment(bv, rq, it) {
+			struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+
+			iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, bv.bv_len);
+			err = send_iter(c, &msg);
+			if (err)
+				break;
+		}
+	}
+out:
+	mutex_unlock(&c->send_lock);
+	return err;
+}
+
+int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
+		     u64 off, u32 len, const void *data, u32 data_len,
+		     void *out, u32 out_len, int *err)
+{
+	struct archip_rep rep;
+	u32 dlen;
+
+	*err = archip_conn_send(c, op, flags, 1, name, off, len, data, data_len,
+				NULL);
+	if (!*err)
+		*err = archip_conn_recv(c, &rep, sizeof(rep));
+	if (*err)
+		return 0;
+	dlen = le32_to_cpu(rep.data_len);
+	if (le32_to_cpu(rep.magic) != ARCHIP_REP_MAGIC || dlen > out_len) {
+		*err = -EPROTO;
+		return 0;
+	}
+	if (dlen)
+		*err = archip_conn_recv(c, out, dlen);
+	return (s32)le32_to_cpu(rep.status);
+}
+
+int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
+		     u64 client_id, const char **why)
+{
+	struct archip_hello h = {
+		.magic = cpu_to_le32(ARCHIP_HELLO_MAGIC),
+		.version = cpu_to_le16(ARCHIP_PROTO_VERSION),
+		.len = cpu_to_le16(sizeof(h)),
+		.features = cpu_to_le64(ARCHIP_FEAT_KNOWN),
+		.required = cpu_to_le64(ARCHIP_FEAT_LOCKS),
+		.client_id = cpu_to_le64(client_id),
+	};
+	struct archip_hello_reply hr;
+	struct socket *sock;
+	int err;
+
+	c->addr = *addr;
+	*why = "cannot connect to the object server";
+	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock);
+	if (err)
+		return err;
+	sock->sk->sk_sndtimeo = CONNECT_TIMEOUT;
+	sock->sk->sk_rcvtimeo = CONNECT_TIMEOUT;
+	sock->sk->sk_allocation = GFP_NOIO;
+	err = kernel_connect(sock, (struct sockaddr *)addr, sizeof(*addr), 0);
+	if (err)
+		goto out;
+	tcp_sock_set_nodelay(sock->sk);
+	mutex_lock(&c->send_lock);
+	mutex_lock(&c->sock_lock);
+	c->sock = sock;
+	mutex_unlock(&c->sock_lock);
+	mutex_unlock(&c->send_lock);
+	err = send_kvec(c, &h, sizeof(h), false);
+	if (!err)
+		err = archip_conn_recv(c, &hr, sizeof(hr));
+	if (err) {
+		*why = "the object server did not answer the handshake";
+		goto out;
+	}
+	if (le32_to_cpu(hr.magic) != ARCHIP_HELLO_MAGIC) {
+		*why = "not an archip object server";
+		err = -EPROTO;
+		goto out;
+	}
+	if (le16_to_cpu(hr.status) != ARCHIP_HELLO_OK) {
+		hr.reason[sizeof(hr.reason) - 1] = '\0';
+		pr_warn("%pISpc refused us: %s\n", addr, hr.reason);
+		*why = "the object server refused the connection (see dmesg)";
+		err = -ECONNREFUSED;
+		goto out;
+	}
+	c->max_io = le32_to_cpu(hr.max_io);
+	c->max_inflight = le32_to_cpu(hr.max_inflight);
+	/* From now on, waits are bounded by the request timeout instead. */
+	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
+	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
+	return 0;
+out:
+	mutex_lock(&c->send_lock);
+	mutex_lock(&c->sock_lock);
+	c->sock = NULL;
+	mutex_unlock(&c->sock_lock);
+	mutex_unlock(&c->send_lock);
+	sock_release(sock);
+	return err;
+}
+
+void archip_conn_init(struct archip_conn *c)
+{
+	mutex_init(&c->send_lock);
+	mutex_init(&c->sock_lock);
+}
+
+/* Break the connection: wakes its sender and receiver.  Any context that
+ * may sleep; the socket stays allocated until archip_conn_close().
+ */
+void archip_conn_shutdown(struct archip_conn *c)
+{
+	mutex_lock(&c->sock_lock);
+	if (c->sock)
+		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	mutex_unlock(&c->sock_lock);
+}
+
+/* Only by the connection's owner (its receiver), never concurrently with
+ * archip_conn_open().
+ */
+void archip_conn_close(struct archip_conn *c)
+{
+	struct socket *sock;
+
+	archip_conn_shutdown(c);	/* a blocked sender lets go */
+	mutex_lock(&c->send_lock);
+	mutex_lock(&c->sock_lock);
+	sock = c->sock;
+	c->sock = NULL;
+	mutex_unlock(&c->sock_lock);
+	mutex_unlock(&c->send_lock);
+	if (sock)
+		sock_release(sock);
+}

@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The "archip_blk" generic netlink family, modelled on nbd's: MAP answers
+ * with the index of the new device, LIST is a dump, UNMAP takes an index.
+ * Strict attribute validation; every command needs CAP_SYS_ADMIN; every
+ * refusal carries an extack message that archipctl prints.
+ */
+#include <linux/blkdev.h>
+#include <linux/inet.h>
+#include <net/genetlink.h>
+
+#include "blk_dev.h"
+
+static const struct nla_policy blk_policy[ARCHIP_BLK_A_MAX + 1] = {
+	[ARCHIP_BLK_A_INDEX]		= { .type = NLA_U32 },
+	[ARCHIP_BLK_A_VOLUME]		= { .type = NLA_NUL_STRING,
+					    .len = ARCHIP_VOL_NAME_MAX - 1 },
+	[ARCHIP_BLK_A_SERVERS]		= { .type = NLA_NUL_STRING, .len = 512 },
+	[ARCHIP_BLK_A_READ_ONLY]	= { .type = NLA_FLAG },
+	[ARCHIP_BLK_A_NR_QUEUES]	= NLA_POLICY_RANGE(NLA_U32, 0, 16),
+	[ARCHIP_BLK_A_QUEUE_DEPTH]	= NLA_POLICY_RANGE(NLA_U32, 1, 1024),
+	[ARCHIP_BLK_A_LOSS_TIMEOUT]	= NLA_POLICY_RANGE(NLA_U32, 1, 3600),
+	[ARCHIP_BLK_A_FORCE]		= { .type = NLA_FLAG },
+};
+
+static struct genl_family blk_family;
+
+static bool volume_name_ok(const char *s)
+{
+	if (!*s || *s == '.')
+		return false;
+	for (; *s; s++)
+		if (!isalnum(*s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+/* "A.B.C.D:PORT,..." */
+static int parse_servers(char *list, struct archip_map_args *a)
+{
+	char *tok, *colon;
+	u16 port;
+
+	while ((tok = strsep(&list, ",")) != NULL) {
+		struct sockaddr_in *sin;
+
+		if (a->nr_servers == ARCHIP_BLK_MAX_SERVERS)
+			return -E2BIG;
+		sin = &a->servers[a->nr_servers];
+		colon = strchr(tok, ':');
+		port = ARCHIP_DEFAULT_PORT;
+		if (colon) {
+			*colon = '\0';
+			if (kstrtou16(colon + 1, 10, &port) || !port)
+				return -EINVAL;
+		}
+		if (!in4_pton(tok, -1, (u8 *)&sin->sin_addr.s_addr, -1, NULL))
+			return -EINVAL;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		a->nr_servers++;
+	}
+	return a->nr_servers ? 0 : -EINVAL;
+}
+
+int archip_blk_fill_dev(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+			int index, const char *volume, u64 size,
+			const struct sockaddr_in *server, const char *state,
+			bool read_only)
+{
+	char dev[DISK_NAME_LEN], srv[32];
+	void *hdr;
+
+	hdr = genlmsg_put(skb, portid, seq, &blk_family, flags,
+			  ARCHIP_BLK_CMD_LIST);
+	if (!hdr)
+		return -EMSGSIZE;
+	snprintf(dev, sizeof(dev), "archip%d", index);
+	snprintf(srv, sizeof(srv), "%pI4:%u", &server->sin_addr,
+		 ntohs(server->sin_port));
+	if (nla_put_u32(skb, ARCHIP_BLK_A_INDEX, index) ||
+	    nla_put_string(skb, ARCHIP_BLK_A_DEVICE, dev) ||
+	    nla_put_string(skb, ARCHIP_BLK_A_VOLUME, volume) ||
+	    nla_put_u64_64bit(skb, ARCHIP_BLK_A_SIZE, size, ARCHIP_BLK_A_PAD) ||
+	    nla_put_string(skb, ARCHIP_BLK_A_SERVER, srv) ||
+	    nla_put_string(skb, ARCHIP_BLK_A_STATE, state) ||
+	    (read_only && nla_put_flag(skb, ARCHIP_BLK_A_READ_ONLY))) {
+		genlmsg_cancel(skb, hdr);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(skb, hdr);
+	return 0;
+}
+
+static int map_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct nlattr **a = info->attrs;
+	struct archip_map_args *args;
+	const char *why = NULL;
+	struct sk_buff *msg;
+	char *servers;
+	void *hdr;
+	int err, index;
+
+	if (!a[ARCHIP_BLK_A_VOLUME] || !a[ARCHIP_BLK_A_SERVERS]) {
+		NL_SET_ERR_MSG(info->extack, "MAP needs a volume and servers");
+		return -EINVAL;
+	}
+	args = kzalloc(sizeof(*args), GFP_KERNEL);
+	servers = nla_strdup(a[ARCHIP_BLK_A_SERVERS], GFP_KERNEL);
+	err = -ENOMEM;
+	if (!args || !servers)
+		goto out;
+	nla_strscpy(args->volume, a[ARCHIP_BLK_A_VOLUME], sizeof(args->volume));
+	err = -EINVAL;
+	if (!volume_name_ok(args->volume)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[ARCHIP_BLK_A_VOLUME],
+				    "bad volume name");
+		goto out;
+	}
+	if (parse_servers(servers, args)) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[ARCHIP_BLK_A_SERVERS],
+				    "servers must be IPv4 A.B.C.D[:PORT], comma separated, at most 8");
+		goto out;
+	}
+	args->read_only = nla_get_flag(a[ARCHIP_BLK_A_READ_ONLY]);
+	if (a[ARCHIP_BLK_A_NR_QUEUES])
+		args->nr_queues = nla_get_u32(a[ARCHIP_BLK_A_NR_QUEUES]);
+	if (a[ARCHIP_BLK_A_QUEUE_DEPTH])
+		args->queue_depth = nla_get_u32(a[ARCHIP_BLK_A_QUEUE_DEPTH]);
+	if (a[ARCHIP_BLK_A_LOSS_TIMEOUT])
+		args->loss_timeout = nla_get_u32(a[ARCHIP_BLK_A_LOSS_TIMEOUT]);
+
+	err = archip_dev_map(args, &index, &why);
+	if (err) {
+		/* why points to a string literal, as extack messages must. */
+		if (why && info->extack)
+			info->extack->_msg = why;
+		goto out;
+	}
+	err = -ENOMEM;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		goto out;
+	hdr = genlmsg_put_reply(msg, info, &blk_family, 0, ARCHIP_BLK_CMD_MAP);
+	if (!hdr || nla_put_u32(msg, ARCHIP_BLK_A_INDEX, index)) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+out:
+	kfree(servers);
+	kfree(args);
+	return err;
+}
+
+static int unmap_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	const char *why = NULL;
+	int err;
+
+	if (!info->attrs[ARCHIP_BLK_A_INDEX]) {
+		NL_SET_ERR_MSG(info->extack, "UNMAP needs a device index");
+		return -EINVAL;
+	}
+	err = archip_dev_unmap(nla_get_u32(info->attrs[ARCHIP_BLK_A_INDEX]),
+			       nla_get_flag(info->attrs[ARCHIP_BLK_A_FORCE]), &why);
+	if (err && why && info->extack)
+		info->extack->_msg = why;
+	return err;
+}
+
+static const struct genl_small_ops blk_ops[] = {
+	{
+		.cmd = ARCHIP_BLK_CMD_MAP,
+		.doit = map_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ARCHIP_BLK_CMD_UNMAP,
+		.doit = unmap_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ARCHIP_BLK_CMD_LIST,
+		.dumpit = archip_dev_dump,
+		.flags = GENL_ADMIN_PERM,
+	},
+};
+
+static struct genl_family blk_family __ro_after_init = {
+	.name = ARCHIP_BLK_GENL_NAME,
+	.version = ARCHIP_BLK_GENL_VERSION,
+	.maxattr = ARCHIP_BLK_A_MAX,
+	.policy = blk_policy,
+	.module = THIS_MODULE,
+	.small_ops = blk_ops,
+	.n_small_ops = ARRAY_SIZE(blk_ops),
+	.resv_start_op = ARCHIP_BLK_CMD_LIST + 1,
+};
+
+int __init archip_blk_netlink_init(void)
+{
+	return genl_register_family(&blk_family);
+}
+
+void archip_blk_netlink_uninit(void)
+{
+	genl_unregister_family(&blk_family);
+}
