@@ -9,6 +9,7 @@
 #   make test      run the whole test suite (README; what CI runs)
 #   make bench-ocfs2   lock-latency benchmark of the OCFS2 options
 #   make bench-objects object server vs local direct I/O
+#   make bench-block   /dev/archipN vs NVMe/TCP vs NBD vs local (thesis Ch. 8)
 #
 # KDIR=/lib/modules/$(uname -r)/build builds for another kernel (a real
 # host); by default we build for the lab kernel picked by 'make deps'.
@@ -20,7 +21,7 @@ BUILD := $(CURDIR)/build
 OCFS2_SRC := $(BUILD)/ocfs2-src
 OCFS2_PATCHES := $(wildcard fs/ocfs2/patches/*.patch) fs/ocfs2/series fs/ocfs2/prepare.sh
 
-.PHONY: all deps modules archip ocfs2 tools test demo bench-ocfs2 bench-objects checkpatch clean
+.PHONY: all deps modules archip ocfs2 tools test demo bench-ocfs2 bench-objects bench-block checkpatch clean
 
 all: modules tools
 
@@ -65,6 +66,10 @@ bench-ocfs2: deps
 bench-objects: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/object-server.sh
+
+bench-block: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/block.sh
 
 CHECKPATCH = $(BUILD)/checkpatch/scripts/checkpatch.pl
 $(CHECKPATCH): $(CACHE)/kernel.env

@@ -40,7 +40,7 @@ uint64_t parse_size(const std::string &s)
 		i++;
 	}
 	if (i == 0)
-		throw Error("bad size '" + s + "': use a number with an optional K, M, G or T",
+		throw Error("bad size '" + s + "': use a number with an optional K, M, G, T or P",
 			    EXIT_USAGE);
 	std::string unit = s.substr(i);
 	if (unit == "" || unit == "B")
@@ -53,8 +53,10 @@ uint64_t parse_size(const std::string &s)
 		mult = 1ULL << 30;
 	else if (unit == "T" || unit == "TiB")
 		mult = 1ULL << 40;
+	else if (unit == "P" || unit == "PiB")
+		mult = 1ULL << 50;
 	else
-		throw Error("bad size unit in '" + s + "': use K, M, G or T", EXIT_USAGE);
+		throw Error("bad size unit in '" + s + "': use K, M, G, T or P", EXIT_USAGE);
 	if (v > std::numeric_limits<uint64_t>::max() / mult)
 		throw Error("size '" + s + "' is too large", EXIT_USAGE);
 	return v * mult;

@@ -27,7 +27,7 @@ command -v apt-get >/dev/null || die "this needs a Debian 12 (bookworm) host wit
 PKGS=(build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
       xz-utils rsync patch file
       qemu-system-x86 qemu-utils busybox-static ocfs2-tools fio iproute2
-      e2fsprogs util-linux procps iputils-ping
+      e2fsprogs util-linux procps iputils-ping nbd-client
       libnl-3-dev libnl-genl-3-dev libcli11-dev pkg-config g++ cmake)
 
 # Skip apt entirely when every package is already there (the common case).

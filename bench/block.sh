@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The thesis' Ch. 8 matrix: fio randread/randwrite, bs 4k/64k/1M, iodepth
+# 1/16/32, direct I/O, side by side in one run, on:
+#
+#   archip  /dev/archipN on h1, volume served by archip_srv on s1
+#   nvme    NVMe/TCP: nvmet-tcp on s1 exporting a file on the same OCFS2,
+#           connected from h1 by the kernel's nvme-tcp host
+#   nbd     NBD: qemu-nbd on s1 exporting a file on the same OCFS2
+#           (direct I/O), connected from h1 by nbd-client
+#   local   fio on s1, direct I/O on a file on the OCFS2 mount (the limit)
+#
+# Every target is 256 MiB and written fully first (unwritten extents would
+# read as zeros for free).  Prints IOPS, MB/s and p99 latency, with archip
+# as a ratio of NVMe/TCP and of NBD.  Never gates anything.
+# Environment: SECS per run (default 5), BS, DEPTHS, OPS to narrow the matrix,
+# ARCHIP_LAB (default .cache/lab-bench).
+set -euo pipefail
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+LABCMD=$REPO/tools/lab/archip-lab
+export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-bench}
+CTL=$REPO/build/tools/archipctl
+SECS=${SECS:-5}
+BS=${BS:-"4k 64k 1M"}
+DEPTHS=${DEPTHS:-"1 16 32"}
+OPS=${OPS:-"randread randwrite"}
+SAN=/mnt/san
+S1=10.99.0.11
+NQN=nqn.2026-11.org.archip:bench
+SIZE=256M
+
+on() { local n=$1; shift; "$LABCMD" run "$n" "$*"; }
+trap '"$LABCMD" down >/dev/null 2>&1 || true' EXIT
+
+echo "bench: booting s1 + h1" >&2
+"$LABCMD" up -s 1 -H 1 -o noopenlocks,nowritelocks >&2
+
+echo "bench: targets: archip volume, nvmet-tcp, qemu-nbd, local file (all $SIZE, preconditioned)" >&2
+on s1 "modprobe archip_srv && mkdir -p $SAN/store && $CTL server start --root $SAN/store >/dev/null &&
+	for f in nvme.img nbd.img local.img; do
+		dd if=/dev/urandom of=$SAN/\$f bs=1M count=256 oflag=direct status=none || exit 1
+	done
+	# nvmet: a subsystem with one namespace backed by the file, a TCP port
+	modprobe -a nvmet nvmet_tcp && cd /sys/kernel/config/nvmet &&
+	mkdir subsystems/$NQN && echo 1 >subsystems/$NQN/attr_allow_any_host &&
+	mkdir subsystems/$NQN/namespaces/1 &&
+	echo $SAN/nvme.img >subsystems/$NQN/namespaces/1/device_path &&
+	echo 0 >subsystems/$NQN/namespaces/1/buffered_io &&
+	echo 1 >subsystems/$NQN/namespaces/1/enable &&
+	mkdir ports/1 && echo tcp >ports/1/addr_trtype && echo ipv4 >ports/1/addr_adrfam &&
+	echo $S1 >ports/1/addr_traddr && echo 4420 >ports/1/addr_trsvcid &&
+	ln -s ../../subsystems/$NQN ports/1/subsystems/$NQN &&
+	qemu-nbd --fork --persistent --shared=8 -f raw --cache=none --aio=native \
+		-b $S1 -p 10809 -x bench $SAN/nbd.img" >&2
+on h1 "export ARCHIP_SERVER=$S1; $CTL volume create bench --size $SIZE >/dev/null &&
+	modprobe archip_blk && $CTL map bench >/dev/null &&
+	dd if=/dev/urandom of=/dev/archip/bench bs=1M count=256 oflag=direct status=none &&
+	modprobe nvme_tcp && echo 'transport=tcp,traddr=$S1,trsvcid=4420,nqn=$NQN' >/dev/nvme-fabrics &&
+	modprobe nbd && nbd-client $S1 10809 /dev/nbd0 -N bench -b 4096 -C 4 >/dev/null 2>&1 &&
+	sleep 2 && ls /dev/nvme*n1 >/dev/null" >&2
+NVME=$(on h1 "ls /dev/nvme*n1 | head -1")
+
+res=$(mktemp)
+run_fio() {	# NODE DEV OP BS QD -> "IOPS MBPS P99US"
+	on "$1" "fio --name=b --filename=$2 --rw=$3 --bs=$4 --iodepth=$5 --ioengine=libaio \
+		--direct=1 --time_based --runtime=$SECS --size=$SIZE --output-format=terse \
+		--terse-version=3 2>/dev/null" |
+	awk -F';' -v op="$3" '{
+		o = op == "randread" ? 0 : 41
+		p99 = $(30+o); sub(/.*=/, "", p99)
+		printf "%.0f %.2f %s\n", $(8+o), $(7+o)*1024/1e6, p99
+	}'
+}
+for op in $OPS; do
+	for bs in $BS; do
+		for qd in $DEPTHS; do
+			echo "$op $bs $qd archip $(run_fio h1 /dev/archip/bench $op $bs $qd)" >>"$res"
+			echo "$op $bs $qd nvme $(run_fio h1 "$NVME" $op $bs $qd)" >>"$res"
+			echo "$op $bs $qd nbd $(run_fio h1 /dev/nbd0 $op $bs $qd)" >>"$res"
+			echo "$op $bs $qd local $(run_fio s1 $SAN/local.img $op $bs $qd)" >>"$res"
+			echo "bench: $op bs=$bs qd=$qd done" >&2
+		done
+	done
+done
+on h1 "$CTL unmap bench; nbd-client -d /dev/nbd0; echo 1 >/sys/class/nvme/nvme0/delete_controller" >/dev/null 2>&1 || true
+"$LABCMD" check >&2 || echo "bench: WARNING: a node logged a kernel warning" >&2
+
+awk '
+{ k = $1 " " $2 " " $3; iops[k, $4] = $5; mbs[k, $4] = $6; p99[k, $4] = $7
+  if (!(k in seen)) { seen[k] = 1; keys[++n] = k } }
+END {
+	printf "fio, direct, libaio; 1 storage + 1 hypervisor VM (emulated: compare ratios)\n\n"
+	printf "%-10s %5s %3s | %-20s | %-20s | %-20s | %-20s | %8s %8s\n", "op", "bs", "qd",
+	       "archip IOPS MB/s p99", "nvme-tcp", "nbd", "local (limit)", "vs nvme", "vs nbd"
+	for (i = 1; i <= n; i++) {
+		k = keys[i]; split(k, f, " ")
+		printf "%-10s %5s %3s", f[1], f[2], f[3]
+		split("archip nvme nbd local", t, " ")
+		for (j = 1; j <= 4; j++)
+			printf " | %6d %6.1f %6sus", iops[k, t[j]], mbs[k, t[j]], p99[k, t[j]]
+		printf " | %7.2fx %7.2fx\n", iops[k, "archip"] / (iops[k, "nvme"] ? iops[k, "nvme"] : 1),
+		       iops[k, "archip"] / (iops[k, "nbd"] ? iops[k, "nbd"] : 1)
+	}
+}' "$res"
+rm -f "$res"

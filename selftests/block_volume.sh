@@ -1,0 +1,151 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Volumes as /dev/archipN (archip_blk) on two hypervisors, over the object
+# servers of two storage nodes sharing the OCFS2 SAN.
+. "$(dirname "$0")/lib.sh"
+export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
+B=$REPO/build/tools
+S1=10.99.0.11
+S2=10.99.0.12
+STORE=$SAN/store
+CTL="$B/archipctl"
+trap '"$LABCMD" down >/dev/null 2>&1' EXIT
+
+ktap_plan 18
+
+if ! out=$("$LABCMD" up -s 2 -H 2 -o noopenlocks,nowritelocks 2>&1); then
+	ktap_fail "lab up: 2 storage nodes (OCFS2) + 2 hypervisors"
+	ktap_diag <<<"$out"
+	exit 1
+fi
+ktap_pass "lab up: 2 storage nodes (OCFS2) + 2 hypervisors"
+
+check "object servers on s1 and s2, archip_blk on h1 and h2" bash -c "
+	$(declare -f lab); LABCMD=$(printf %q "$LABCMD")
+	for n in s1 s2; do lab \$n 'modprobe archip_srv && mkdir -p $STORE && $CTL server start --root $STORE' || exit 1; done
+	for n in h1 h2; do lab \$n 'modprobe archip_blk' || exit 1; done"
+
+check "volume create, list --json and info" lab h1 "
+	$CTL volume create vol1 --size 1G --server $S1 &&
+	$CTL --json volume list --server $S2 | grep -q '\"name\":\"vol1\",\"size\":1073741824' &&
+	$CTL volume info vol1 --server $S2 | grep -q 'objects *256'"
+
+check "map on h1 prints /dev/archipN, names /dev/archip/vol1, shows sysfs" lab h1 "
+	dev=\$($CTL map vol1 --server $S1) && echo \$dev && test -b \$dev &&
+	test \$(readlink -f /dev/archip/vol1) = \$dev && d=\${dev#/dev/} &&
+	grep -qx vol1 /sys/block/\$d/archip/volume && grep -qx live /sys/block/\$d/archip/state &&
+	grep -qx 4194304 /sys/block/\$d/archip/object_size && grep -qx $S1:7890 /sys/block/\$d/archip/server"
+
+# The checksums travel from h1 to h2 through the host: /lab in a VM is
+# its node directory's share/.
+cross_hypervisor() {
+	lab h1 "mkfs.ext4 -q /dev/archip/vol1 && mkdir -p /mnt/v && mount /dev/archip/vol1 /mnt/v &&
+		head -c 30M /dev/urandom >/mnt/v/big && cp -r $REPO/drivers $REPO/tools /mnt/v/ &&
+		cd /mnt/v && find . -type f ! -path ./lost+found | sort | xargs sha256sum >/lab/vol1.sums &&
+		cd / && umount /mnt/v && $CTL unmap vol1" || return 1
+	cp "$ARCHIP_LAB/nodes/h1/share/vol1.sums" "$ARCHIP_LAB/nodes/h2/share/vol1.sums" || return 1
+	lab h2 "mkdir -p /mnt/v && $CTL map vol1 --server $S2 && mount /dev/archip/vol1 /mnt/v &&
+		cd /mnt/v && sha256sum -c --quiet /lab/vol1.sums && echo \$(wc -l </lab/vol1.sums) files match"
+}
+check "mkfs.ext4 and files on h1 (via s1), then on h2 via s2: every file bit-exact" cross_hypervisor
+
+check "a volume mapped on h2 cannot be mapped on h1 (clear error); --read-only can" lab h1 "
+	out=\$($CTL map vol1 --server $S1 2>&1); rc=\$?; echo \"\$out\"
+	test \$rc != 0 && echo \"\$out\" | grep -q 'mapped elsewhere' || exit 1
+	dev=\$($CTL map vol1 --read-only --server $S1) && test \$(blockdev --getro \$dev) = 1 &&
+	dd if=\$dev bs=1M count=4 iflag=direct status=none | od -An | head -1 && $CTL unmap \$dev"
+
+check "unmap of a mounted device and remove of a mapped volume are refused" lab h2 "
+	out=\$($CTL unmap vol1 2>&1); echo \"\$out\"; echo \"\$out\" | grep -q 'device is open' || exit 1
+	out=\$($CTL volume remove vol1 --server $S1 2>&1); echo \"\$out\"; echo \"\$out\" | grep -q 'unmap it there first' || exit 1
+	umount /mnt/v && $CTL unmap vol1 && $CTL volume remove vol1 --server $S1 &&
+	! $CTL volume info vol1 --server $S2 2>/dev/null"
+
+check "fio verify: randwrite 4k, direct, libaio, iodepth 16, crc32c, 96 MiB" lab h1 "
+	$CTL volume create fv --size 512M --server $S1 && $CTL map fv --server $S1,$S2 --queues 2 >/dev/null &&
+	fio --name=v --filename=/dev/archip/fv --rw=randwrite --bs=4k --direct=1 --ioengine=libaio \
+		--iodepth=16 --size=256M --io_size=96M --verify=crc32c --verify_fatal=1 \
+		--output-format=terse --terse-version=3 >/tmp/f1 && awk -F';' '{ print \"errors \" \$5 }' /tmp/f1 &&
+	test \"\$(cut -d';' -f5 /tmp/f1)\" = 0"
+
+check "fio verify: odd sizes (512 B-300 KiB) across object boundaries" lab h1 "
+	fio --name=o --filename=/dev/archip/fv --rw=randwrite --bsrange=512-300k --blockalign=512 \
+		--direct=1 --ioengine=libaio --iodepth=8 --offset=3M --size=11M --verify=crc32c \
+		--verify_fatal=1 --output-format=terse --terse-version=3 >/tmp/f2 &&
+	test \"\$(cut -d';' -f5 /tmp/f2)\" = 0 &&
+	fio --name=b --filename=/dev/archip/fv --rw=write --bs=12k --offset=4190208 --size=16k \
+		--direct=1 --verify=md5 --output-format=terse --terse-version=3 >/tmp/f3 &&
+	test \"\$(cut -d';' -f5 /tmp/f3)\" = 0"
+
+check "reads of never-written objects: zeros, and no request reaches a server" bash -c "
+	$(declare -f lab); LABCMD=$(printf %q "$LABCMD")
+	reads() { lab \$1 \"$CTL --json server status\" | sed -E 's/.*\\\"read\\\":\\{\\\"count\\\":([0-9]+).*/\\1/'; }
+	a1=\$(reads s1); a2=\$(reads s2)
+	lab h1 'd=\$(basename \$(readlink -f /dev/archip/fv)); z0=\$(grep zero_reads /sys/block/\$d/archip/counters | cut -d\" \" -f2)
+		test \"\$(dd if=/dev/archip/fv bs=1M skip=400 count=64 iflag=direct status=none | tr -d \"\\\\0\" | wc -c)\" = 0 || exit 1
+		z1=\$(grep zero_reads /sys/block/\$d/archip/counters | cut -d\" \" -f2); echo zero_reads \$z0 -\\> \$z1; test \$((z1 - z0)) -ge 16' || exit 1
+	b1=\$(reads s1); b2=\$(reads s2); echo server reads s1 \$a1 -\\> \$b1, s2 \$a2 -\\> \$b2
+	test \$a1 = \$b1 && test \$a2 = \$b2"
+
+used() { lab s1 "sync; df -B1 --output=used $SAN | tail -1"; }
+thin() {
+	local u0 u1 u2 u3
+	u0=$(used) || return 1
+	lab h2 "$CTL volume create thin --size 10G --server $S2 && $CTL map thin --server $S2 >/dev/null" || return 1
+	u1=$(used)
+	lab h2 "dd if=/dev/urandom of=/dev/archip/thin bs=1M count=64 seek=100 oflag=direct status=none && sync" || return 1
+	u2=$(used)
+	lab h2 "blkdiscard /dev/archip/thin && sync" || return 1
+	sleep 2
+	u3=$(used)
+	echo "SAN used: before $u0, 10 GiB volume mapped $u1, after 64 MiB written $u2, after discard $u3"
+	[ $((u1 - u0)) -lt $((2 << 20)) ] && [ $((u2 - u1)) -ge $((60 << 20)) ] &&
+		[ $((u2 - u3)) -ge $((60 << 20)) ]
+}
+check "a fresh 10 GiB volume uses almost no SAN space; discard frees what was written" thin
+
+check "storage server restarted mid-verify: the run completes with zero errors" bash -c "
+	$(declare -f lab); LABCMD=$(printf %q "$LABCMD")
+	lab h1 '(fio --name=r --filename=/dev/archip/fv --rw=randwrite --bs=16k --direct=1 --ioengine=libaio \
+		--iodepth=16 --size=128M --io_size=64M --verify=crc32c --verify_fatal=1 \
+		--output-format=terse --terse-version=3 >/tmp/f4 2>&1; echo \$? >/tmp/f4.rc) >/dev/null 2>&1 &
+		sleep 6' || exit 1
+	lab s1 '$CTL server stop && sleep 3 && $CTL server start --root $STORE' || exit 1
+	lab h1 'while [ ! -e /tmp/f4.rc ]; do sleep 1; done; d=\$(basename \$(readlink -f /dev/archip/fv))
+		echo fio exit \$(cat /tmp/f4.rc), errors \$(cut -d\";\" -f5 /tmp/f4); cat /sys/block/\$d/archip/counters
+		test \$(cat /tmp/f4.rc) = 0 && test \"\$(cut -d\";\" -f5 /tmp/f4)\" = 0 &&
+		test \$(grep reconnects /sys/block/\$d/archip/counters | cut -d\" \" -f2) -ge 1'"
+
+expect_err() {	# NODE RC PATTERN CMD
+	local out rc
+	out=$(lab "$1" "$4" 2>&1)
+	rc=$?
+	echo "exit $rc: $out"
+	[ "$rc" = "$2" ] && grep -q -- "$3" <<<"$out"
+}
+check "map a missing volume: exit 3, no such volume" expect_err h1 3 "no such volume" \
+	"$CTL map nosuch --server $S1"
+check "map through a wrong server: cannot connect" expect_err h2 1 "cannot connect" \
+	"$CTL map thin --server $S1:7999"
+check "sizes that overflow or are invalid: exit 2, clear message" bash -c "
+	$(declare -f lab expect_err); LABCMD=$(printf %q "$LABCMD")
+	expect_err h1 2 'too large' '$CTL volume create x --size 99999999999999999999 --server $S1' &&
+	expect_err h1 2 'too large' '$CTL volume create x --size 17000000T --server $S1' &&
+	expect_err h1 2 'at most 1P' '$CTL volume create x --size 2P --server $S1' &&
+	expect_err h1 2 'multiple of 512' '$CTL volume create x --size 1000 --server $S1' &&
+	expect_err h1 2 'bad volume name' '$CTL volume create a/b --size 1G --server $S1'"
+check "shrinking needs --force; growing works while unmapped" bash -c "
+	$(declare -f lab expect_err); LABCMD=$(printf %q "$LABCMD")
+	lab h1 '$CTL volume create g --size 1G --server $S1' &&
+	expect_err h1 1 'add --force' '$CTL volume resize g --size 512M --server $S1' &&
+	lab h1 '$CTL volume resize g --size 3G --server $S1 && $CTL volume info g --server $S2 | grep -q \"objects *768\"'"
+
+check "everything unmaps and archip_blk unloads cleanly on both hypervisors" bash -c "
+	$(declare -f lab); LABCMD=$(printf %q "$LABCMD")
+	for n in h1 h2; do lab \$n 'for d in \$($CTL --json list | grep -o \"/dev/archip[0-9]*\"); do $CTL unmap \$d || exit 1; done
+		rmmod archip_blk && ! lsmod | grep -q archip_blk' || exit 1; done"
+
+check "no WARN, BUG, oops or panic on any node (panic_on_warn=1)" "$LABCMD" check
+
+ktap_finish
