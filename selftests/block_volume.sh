@@ -88,20 +88,19 @@ check "reads of never-written objects: zeros, and no request reaches a server" b
 	b1=\$(reads s1); b2=\$(reads s2); echo server reads s1 \$a1 -\\> \$b1, s2 \$a2 -\\> \$b2
 	test \$a1 = \$b1 && test \$a2 = \$b2"
 
-used() { lab s1 "sync; df -B1 --output=used $SAN | tail -1"; }
+# What the volume occupies on the SAN, as OCFS2 reports it for each of its
+# objects (df is useless here: each node reserves a local-alloc window).
+alloc() { lab s1 "$CTL --json volume info thin --server $S1" | sed -E 's/.*"allocated":([0-9]+).*/\1/'; }
 thin() {
-	local u0 u1 u2 u3
-	u0=$(used) || return 1
+	local u1 u2 u3
 	lab h2 "$CTL volume create thin --size 10G --server $S2 && $CTL map thin --server $S2 >/dev/null" || return 1
-	u1=$(used)
+	u1=$(alloc) || return 1
 	lab h2 "dd if=/dev/urandom of=/dev/archip/thin bs=1M count=64 seek=100 oflag=direct status=none && sync" || return 1
-	u2=$(used)
+	u2=$(alloc) || return 1
 	lab h2 "blkdiscard /dev/archip/thin && sync" || return 1
-	sleep 2
-	u3=$(used)
-	echo "SAN used: before $u0, 10 GiB volume mapped $u1, after 64 MiB written $u2, after discard $u3"
-	[ $((u1 - u0)) -lt $((2 << 20)) ] && [ $((u2 - u1)) -ge $((60 << 20)) ] &&
-		[ $((u2 - u3)) -ge $((60 << 20)) ]
+	u3=$(alloc) || return 1
+	echo "allocated: 10 GiB volume mapped $u1, after 64 MiB written $u2, after discard $u3"
+	[ "$u1" -lt $((1 << 20)) ] && [ "$u2" -ge $((64 << 20)) ] && [ "$u3" -lt $((1 << 20)) ]
 }
 check "a fresh 10 GiB volume uses almost no SAN space; discard frees what was written" thin
 
@@ -126,7 +125,7 @@ expect_err() {	# NODE RC PATTERN CMD
 }
 check "map a missing volume: exit 3, no such volume" expect_err h1 3 "no such volume" \
 	"$CTL map nosuch --server $S1"
-check "map through a wrong server: cannot connect" expect_err h2 1 "cannot connect" \
+check "map through a wrong server: cannot connect" expect_err h1 1 "cannot connect" \
 	"$CTL map thin --server $S1:7999"
 check "sizes that overflow or are invalid: exit 2, clear message" bash -c "
 	$(declare -f lab expect_err); LABCMD=$(printf %q "$LABCMD")

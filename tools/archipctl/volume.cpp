@@ -215,9 +215,20 @@ void info(const Opts &o)
 {
 	ObjClient c(o.server);
 	Volume v = Volume::load(c, o.name, true);
-	out.emit(volume_json(v, true), [](const Json &j) {
+	uint64_t total = 0, a = 0;
+
+	// What the volume really occupies on the SAN: its header object and
+	// every object it owns, as the filesystem reports them.
+	c.stat(header_object(o.name), nullptr, &total);
+	for (uint64_t i = 0; i < v.nr_objs(); i++)
+		if (le16toh(v.map[i].flags) & ARCHIP_MAP_EXISTS && !le16toh(v.map[i].source) &&
+		    c.stat(data_object(o.name, i), nullptr, &a))
+			total += a;
+	Json j = volume_json(v, true);
+	j.set("allocated", total);
+	out.emit(j, [](const Json &j) {
 		for (const char *k : {"name", "size", "object_size", "objects",
-				      "objects_written", "snapshot", "created"})
+				      "objects_written", "allocated", "snapshot", "created"})
 			std::printf("%-16s %s\n", k, j.get(k)->str().c_str());
 	});
 }
