@@ -116,13 +116,6 @@ check "storage server restarted mid-verify: the run completes with zero errors" 
 		test \$(cat /tmp/f4.rc) = 0 && test \"\$(cut -d\";\" -f5 /tmp/f4)\" = 0 &&
 		test \$(grep reconnects /sys/block/\$d/archip/counters | cut -d\" \" -f2) -ge 1'"
 
-expect_err() {	# NODE RC PATTERN CMD
-	local out rc
-	out=$(lab "$1" "$4" 2>&1)
-	rc=$?
-	echo "exit $rc: $out"
-	[ "$rc" = "$2" ] && grep -q -- "$3" <<<"$out"
-}
 check "map a missing volume: exit 3, no such volume" expect_err h1 3 "no such volume" \
 	"$CTL map nosuch --server $S1"
 check "map through a wrong server: cannot connect" expect_err h1 1 "cannot connect" \

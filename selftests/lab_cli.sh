@@ -8,7 +8,7 @@ trap 'rm -rf "$ARCHIP_LAB"' EXIT
 
 ktap_plan 4
 
-expect_err() {
+refused() {
 	local desc=$1 want=$2 out rc
 	shift 2
 	out=$("$@" 2>&1)
@@ -21,9 +21,9 @@ expect_err() {
 	fi
 }
 
-expect_err "run on a node that does not exist" "no node 'x9'" "$LABCMD" run x9 true
-expect_err "up with zero storage nodes" "need 1-8 storage" "$LABCMD" up -s 0
-expect_err "up with an unknown argument" "unknown argument '--bogus'" "$LABCMD" up --bogus
-expect_err "an unknown command prints usage" "usage: archip-lab" "$LABCMD" frobnicate
+refused "run on a node that does not exist" "no node 'x9'" "$LABCMD" run x9 true
+refused "up with zero storage nodes" "need 1-8 storage" "$LABCMD" up -s 0
+refused "up with an unknown argument" "unknown argument '--bogus'" "$LABCMD" up --bogus
+refused "an unknown command prints usage" "usage: archip-lab" "$LABCMD" frobnicate
 
 ktap_finish

@@ -32,3 +32,14 @@ check() {
 
 # lab NODE CMD: run a bash command line on a lab node.
 lab() { local n=$1; shift; "$LABCMD" run "$n" "$*"; }
+
+# expect_err NODE RC PATTERN CMD: CMD on NODE fails with exit status RC and
+# says PATTERN (a user-facing error must be clear, and scripts must be able
+# to rely on its exit status).
+expect_err() {
+	local out rc
+	out=$(lab "$1" "$4" 2>&1)
+	rc=$?
+	echo "exit $rc: $out"
+	[ "$rc" = "$2" ] && grep -q -- "$3" <<<"$out"
+}

@@ -27,13 +27,6 @@ check "archipctl server start on s1 and s2" bash -c "
 	start_server s1 && start_server s2"
 
 # -------------------------------------------------------- user errors
-expect_err() {	# NODE RC PATTERN CMD: CMD fails with exit RC and says PATTERN
-	local out rc
-	out=$(lab "$1" "$4" 2>&1)
-	rc=$?
-	echo "exit $rc: $out"
-	[ "$rc" = "$2" ] && grep -q -- "$3" <<<"$out"
-}
 check "not root: exit 4, says to rerun with sudo" expect_err s1 4 "rerun with sudo" \
 	"su nobody -s /bin/sh -c '$B/archipctl server status'"
 check "root not on OCFS2: says to mount the SAN first" expect_err s1 1 "mount the SAN first" \

@@ -11,41 +11,13 @@
 #include <net/tcp.h>
 
 #include "blk_conn.h"
+#include "sockio.h"
 
 #define CONNECT_TIMEOUT	(5 * HZ)
 
-static int send_iter(struct archip_conn *c, struct msghdr *msg)
-{
-	int n;
-
-	while (msg_data_left(msg)) {
-		n = sock_sendmsg(c->sock, msg);
-		if (n <= 0)
-			return n ? n : -EPIPE;
-	}
-	return 0;
-}
-
-static int send_kvec(struct archip_conn *c, const void *p, size_t len, bool more)
-{
-	struct kvec iov = { .iov_base = (void *)p, .iov_len = len };
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0) };
-
-	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
-	return send_iter(c, &msg);
-}
-
 int archip_conn_recv(struct archip_conn *c, void *buf, size_t len)
 {
-	struct kvec iov = { .iov_base = buf, .iov_len = len };
-	struct msghdr msg = { };
-	int n;
-
-	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
-	n = sock_recvmsg(c->sock, &msg, MSG_WAITALL | MSG_NOSIGNAL);
-	if (n == len)
-		return 0;
-	return n < 0 ? n : -ECONNRESET;
+	return archip_sock_recv_kvec(c->sock, buf, len);
 }
 
 int archip_conn_recv_rq(struct archip_conn *c, struct request *rq)
@@ -58,9 +30,9 @@ int archip_conn_recv_rq(struct archip_conn *c, struct request *rq)
 		struct msghdr msg = { };
 
 		iov_iter_bvec(&msg.msg_iter, ITER_DEST, &bv, 1, bv.bv_len);
-		n = sock_recvmsg(c->sock, &msg, MSG_WAITALL | MSG_NOSIGNAL);
-		if (n != bv.bv_len)
-			return n < 0 ? n : -ECONNRESET;
+		n = archip_sock_recv(c->sock, &msg, bv.bv_len);
+		if (n)
+			return n;
 	}
 	return 0;
 }
@@ -89,17 +61,17 @@ int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		err = -ENOTCONN;
 		goto out;
 	}
-	err = send_kvec(c, &h, sizeof(h), nlen || data_len);
+	err = archip_sock_send_kvec(c->sock, &h, sizeof(h), nlen || data_len);
 	if (!err && nlen)
-		err = send_kvec(c, name, nlen, data_len);
+		err = archip_sock_send_kvec(c->sock, name, nlen, data_len);
 	if (!err && data_len && data) {
-		err = send_kvec(c, data, data_len, false);
+		err = archip_sock_send_kvec(c->sock, data, data_len, false);
 	} else if (!err && data_len && rq) {
 		rq_for_each_segment(bv, rq, it) {
 			struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 
 			iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, bv.bv_len);
-			err = send_iter(c, &msg);
+			err = archip_sock_send(c->sock, &msg);
 			if (err)
 				break;
 		}
@@ -164,7 +136,7 @@ int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
 	c->sock = sock;
 	mutex_unlock(&c->sock_lock);
 	mutex_unlock(&c->send_lock);
-	err = send_kvec(c, &h, sizeof(h), false);
+	err = archip_sock_send_kvec(c->sock, &h, sizeof(h), false);
 	if (!err)
 		err = archip_conn_recv(c, &hr, sizeof(hr));
 	if (err) {

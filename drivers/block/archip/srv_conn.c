@@ -23,6 +23,7 @@
 
 #include "srv.h"
 #include "srv_conn.h"
+#include "sockio.h"
 
 #define CONN_BUDGET		(8u << 20)
 #define CONN_MAX_LOCKS		64
@@ -73,22 +74,9 @@ struct io {
 	struct archip_buf buf;
 };
 
-static int recv_iter(struct conn *c, struct msghdr *msg, size_t len)
-{
-	int n = sock_recvmsg(c->sock, msg, MSG_WAITALL | MSG_NOSIGNAL);
-
-	if (n == len)
-		return 0;
-	return n < 0 ? n : -ECONNRESET;	/* closed, or cut mid-frame */
-}
-
 static int recv_all(struct conn *c, void *data, size_t len)
 {
-	struct kvec iov = { .iov_base = data, .iov_len = len };
-	struct msghdr msg = { };
-
-	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
-	return recv_iter(c, &msg, len);
+	return archip_sock_recv_kvec(c->sock, data, len);
 }
 
 static int recv_buf(struct conn *c, struct archip_buf *buf)
@@ -97,7 +85,7 @@ static int recv_buf(struct conn *c, struct archip_buf *buf)
 
 	iov_iter_bvec(&msg.msg_iter, ITER_DEST, buf->bvec, buf->nr_pages,
 		      buf->len);
-	return recv_iter(c, &msg, buf->len);
+	return archip_sock_recv(c->sock, &msg, buf->len);
 }
 
 /* Read and drop @len bytes: the payload of a request we refuse. */
@@ -115,25 +103,9 @@ static int recv_skip(struct conn *c, u32 len)
 	return err;
 }
 
-static int send_msg(struct conn *c, struct msghdr *msg, size_t len)
-{
-	int n;
-
-	while (msg_data_left(msg)) {
-		n = sock_sendmsg(c->sock, msg);
-		if (n <= 0)
-			return n ? n : -EPIPE;
-	}
-	return 0;
-}
-
 static int send_kvec(struct conn *c, const void *data, size_t len, bool more)
 {
-	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0) };
-
-	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
-	return send_msg(c, &msg, len);
+	return archip_sock_send_kvec(c->sock, data, len, more);
 }
 
 static void send_reply(struct conn *c, u64 tag, int status,
@@ -155,7 +127,7 @@ static void send_reply(struct conn *c, u64 tag, int status,
 
 		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, buf->bvec,
 			      buf->nr_pages, buf->len);
-		err = send_msg(c, &msg, buf->len);
+		err = archip_sock_send(c->sock, &msg);
 	} else if (!err && small_len) {
 		err = send_kvec(c, small, small_len, false);
 	}

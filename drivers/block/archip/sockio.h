@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Whole-message socket I/O shared by the server and the block driver:
+ * send all of a message, or receive exactly a given length.
+ */
+#ifndef _ARCHIP_SOCKIO_H
+#define _ARCHIP_SOCKIO_H
+
+#include <linux/net.h>
+#include <linux/socket.h>
+#include <linux/uio.h>
+
+static inline int archip_sock_send(struct socket *sock, struct msghdr *msg)
+{
+	int n;
+
+	while (msg_data_left(msg)) {
+		n = sock_sendmsg(sock, msg);
+		if (n <= 0)
+			return n ? n : -EPIPE;
+	}
+	return 0;
+}
+
+static inline int archip_sock_send_kvec(struct socket *sock, const void *data,
+					size_t len, bool more)
+{
+	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (more ? MSG_MORE : 0) };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
+	return archip_sock_send(sock, &msg);
+}
+
+/* Exactly @len bytes, or an error: -ECONNRESET for a stream cut short. */
+static inline int archip_sock_recv(struct socket *sock, struct msghdr *msg,
+				   size_t len)
+{
+	int n = sock_recvmsg(sock, msg, MSG_WAITALL | MSG_NOSIGNAL);
+
+	if (n == len)
+		return 0;
+	return n < 0 ? n : -ECONNRESET;
+}
+
+static inline int archip_sock_recv_kvec(struct socket *sock, void *data,
+					size_t len)
+{
+	struct kvec iov = { .iov_base = data, .iov_len = len };
+	struct msghdr msg = { };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, len);
+	return archip_sock_recv(sock, &msg, len);
+}
+
+#endif
