@@ -50,7 +50,7 @@ on s1 "modprobe archip_srv && mkdir -p $SAN/store && $CTL server start --root $S
 	echo 1 >subsystems/$NQN/namespaces/1/enable &&
 	mkdir ports/1 && echo tcp >ports/1/addr_trtype && echo ipv4 >ports/1/addr_adrfam &&
 	echo $S1 >ports/1/addr_traddr && echo 4420 >ports/1/addr_trsvcid &&
-	ln -s ../../subsystems/$NQN ports/1/subsystems/$NQN &&
+	ln -s /sys/kernel/config/nvmet/subsystems/$NQN ports/1/subsystems/$NQN &&
 	qemu-nbd --fork --persistent --shared=8 -f raw --cache=none --aio=native \
 		-b $S1 -p 10809 -x bench $SAN/nbd.img" >&2
 on h1 "export ARCHIP_SERVER=$S1; $CTL volume create bench --size $SIZE >/dev/null &&
