@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Whole-message socket I/O shared by the server and the block driver:
- * send all of a message, or receive exactly a given length.
+ * send all of a message, or receive exactly a given length.  Payload pages
+ * go to TCP by reference (sendpage), as nvme-tcp sends them: a copy per
+ * byte is what a large request costs most, above all in an emulated VM.
  */
 #ifndef _ARCHIP_SOCKIO_H
 #define _ARCHIP_SOCKIO_H
 
 #include <linux/net.h>
 #include <linux/socket.h>
+#include <linux/bvec.h>
+#include <linux/mm.h>
 #include <linux/uio.h>
 
 static inline int archip_sock_send(struct socket *sock, struct msghdr *msg)
@@ -30,6 +34,38 @@ static inline int archip_sock_send_kvec(struct socket *sock, const void *data,
 
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
 	return archip_sock_send(sock, &msg);
+}
+
+/*
+ * Send one page range without copying it.  TCP takes its own reference to
+ * the page, so the caller may drop its own on return; the contents must
+ * stay unchanged until the peer has answered for them (a block request is
+ * completed, or a server buffer freed, only after that).  Slab pages cannot
+ * be referenced so and are copied.  @more: more of this message follows.
+ */
+static inline int archip_sock_send_page(struct socket *sock, struct page *page,
+					unsigned int off, unsigned int len,
+					bool more)
+{
+	int flags = MSG_NOSIGNAL | (more ? MSG_MORE | MSG_SENDPAGE_NOTLAST : 0);
+	int n;
+
+	if (!sendpage_ok(page)) {
+		struct bio_vec bv = { .bv_page = page, .bv_offset = off,
+				      .bv_len = len };
+		struct msghdr msg = { .msg_flags = flags & ~MSG_SENDPAGE_NOTLAST };
+
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, len);
+		return archip_sock_send(sock, &msg);
+	}
+	while (len) {
+		n = kernel_sendpage(sock, page, off, len, flags);
+		if (n <= 0)
+			return n ? n : -EPIPE;
+		off += n;
+		len -= n;
+	}
+	return 0;
 }
 
 /* Exactly @len bytes, or an error: -ECONNRESET for a stream cut short. */

@@ -123,11 +123,13 @@ static void send_reply(struct conn *c, u64 tag, int status,
 	mutex_lock(&c->send_lock);
 	err = send_kvec(c, &rep, sizeof(rep), data_len);
 	if (!err && buf) {
-		struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
+		unsigned int i;
 
-		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, buf->bvec,
-			      buf->nr_pages, buf->len);
-		err = archip_sock_send(c->sock, &msg);
+		/* Our references go with archip_buf_free(), TCP keeps its own. */
+		for (i = 0; i < buf->nr_pages && !err; i++)
+			err = archip_sock_send_page(c->sock, buf->bvec[i].bv_page,
+						    0, buf->bvec[i].bv_len,
+						    i + 1 < buf->nr_pages);
 	} else if (!err && small_len) {
 		err = send_kvec(c, small, small_len, false);
 	}
