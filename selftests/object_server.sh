@@ -12,7 +12,7 @@ S2=10.99.0.12
 STORE=$SAN/store
 trap '"$LABCMD" down >/dev/null 2>&1' EXIT
 
-ktap_plan 21
+ktap_plan 22
 
 if ! out=$("$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks 2>&1); then
 	ktap_fail "lab up: 2 storage nodes with OCFS2 (noopenlocks,nowritelocks) + 1 hypervisor"
@@ -62,6 +62,16 @@ check "COPY is a new, independent object; DELETE removes; DISCARD punches" lab h
 	echo allocated \$before -> \$after
 	test \$((before - after)) -ge 1000000 &&
 	test \"\$($B/archip-obj -s $S1 get a2 1048576 1048576 | tr -d '\\0' | wc -c)\" = 0"
+check "object deleted via s2: s1 reads zeros at once, and its next write makes a new object" lab h1 "
+	head -c 65536 /dev/urandom >/tmp/c && $B/archip-obj -s $S1 put c1 0 </tmp/c || exit 1
+	test \"\$($B/archip-obj -s $S1 get c1 0 65536 | sha256sum)\" = \"\$(sha256sum </tmp/c)\" || exit 1
+	$B/archip-obj -s $S2 rm c1 || exit 1
+	test \"\$($B/archip-obj -s $S1 get c1 0 65536 | tr -d '\\0' | wc -c)\" = 0 || exit 1
+	head -c 4096 /dev/urandom >/tmp/d && $B/archip-obj -s $S1 put c1 8192 </tmp/d || exit 1
+	test \"\$($B/archip-obj -s $S2 get c1 8192 4096 | sha256sum)\" = \"\$(sha256sum </tmp/d)\" || exit 1
+	test \"\$($B/archip-obj -s $S2 get c1 0 8192 | tr -d '\\0' | wc -c)\" = 0 || exit 1
+	$B/archip-obj -s $S1 rm c1 && $B/archip-obj -s $S1 stat c1 | grep -q exists=0 &&
+	test \"\$($B/archip-obj -s $S1 get c1 8192 4096 | tr -d '\\0' | wc -c)\" = 0"
 check "8 connections through both nodes, pipelined reads/writes, match a reference" lab h1 "
 	$B/archip-obj -s $S1 mix 4 400 11 & p=\$!
 	$B/archip-obj -s $S2 mix 4 400 22 || exit 1

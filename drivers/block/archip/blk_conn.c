@@ -65,8 +65,10 @@ int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		.name_len = cpu_to_le16(nlen),
 		.data_len = cpu_to_le32(data_len),
 	};
+	struct msghdr msg = { };
 	struct req_iterator it;
 	struct bio_vec bv;
+	struct kvec iov[2];
 	int err;
 
 	mutex_lock(&c->send_lock);
@@ -74,9 +76,15 @@ int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		err = -ENOTCONN;
 		goto out;
 	}
-	err = archip_sock_send_kvec(c->sock, &h, sizeof(h), nlen || data_len);
-	if (!err && nlen)
-		err = archip_sock_send_kvec(c->sock, name, nlen, data_len);
+	/* Header and name in one call: each send takes the socket lock. */
+	iov[0].iov_base = &h;
+	iov[0].iov_len = sizeof(h);
+	iov[1].iov_base = (void *)name;
+	iov[1].iov_len = nlen;
+	msg.msg_flags = MSG_NOSIGNAL | (data_len ? MSG_MORE : 0);
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, nlen ? 2 : 1,
+		      sizeof(h) + nlen);
+	err = archip_sock_send(c->sock, &msg);
 	if (!err && data_len && data) {
 		err = archip_sock_send_kvec(c->sock, data, data_len, false);
 	} else if (!err && data_len && rq) {
