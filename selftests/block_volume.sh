@@ -4,13 +4,8 @@
 # Volumes as /dev/archipN (archip_blk) on two hypervisors, over the object
 # servers of two storage nodes sharing the OCFS2 SAN.
 . "$(dirname "$0")/lib.sh"
-export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
-B=$REPO/build/tools
-S1=10.99.0.11
-S2=10.99.0.12
-STORE=$SAN/store
+use_lab
 CTL="$B/archipctl"
-trap '"$LABCMD" down >/dev/null 2>&1' EXIT
 
 ktap_plan 18
 

@@ -8,6 +8,12 @@ SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SELFTESTS/.." && pwd)
 LABCMD="$REPO/tools/lab/archip-lab"
 SAN=/mnt/san
+# What the lab tests share: the built tools, the addresses archip-lab gives
+# the storage nodes s1 and s2 (10.99.0.(10 + N)), the object store's root.
+B=$REPO/build/tools
+S1=10.99.0.11
+S2=10.99.0.12
+STORE=$SAN/store
 _ktap_n=0
 _ktap_fail=0
 
@@ -42,4 +48,10 @@ expect_err() {
 	rc=$?
 	echo "exit $rc: $out"
 	[ "$rc" = "$2" ] && grep -q -- "$3" <<<"$out"
+}
+
+# use_lab: run this test's VMs in the selftests' lab, torn down on exit.
+use_lab() {
+	export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
+	trap '"$LABCMD" down >/dev/null 2>&1' EXIT
 }

@@ -5,12 +5,7 @@
 # OCFS2 SAN, driven from the hypervisor node with archip-obj (the protocol
 # client) and managed with archipctl.
 . "$(dirname "$0")/lib.sh"
-export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
-B=$REPO/build/tools
-S1=10.99.0.11
-S2=10.99.0.12
-STORE=$SAN/store
-trap '"$LABCMD" down >/dev/null 2>&1' EXIT
+use_lab
 
 ktap_plan 22
 

@@ -4,9 +4,8 @@
 # A two-storage-node OCFS2 cluster (plus a hypervisor node) in the lab:
 # stock behaviour first, then the same cluster with noopenlocks,nowritelocks.
 . "$(dirname "$0")/lib.sh"
-export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
+use_lab
 VM=". $SELFTESTS/vm-lib.sh;"
-trap '"$LABCMD" down >/dev/null 2>&1' EXIT
 
 ktap_plan 27
 
@@ -19,8 +18,8 @@ fi
 ktap_pass "lab up: 2 storage + 1 hypervisor, OCFS2 mounted on both storage nodes"
 
 check "private L2 network: h1 reaches s1 and s2, s1 reaches s2" bash -c "
-	$(printf '%q ' "$LABCMD") run h1 'ping -c1 -W5 10.99.0.11 && ping -c1 -W5 10.99.0.12' &&
-	$(printf '%q ' "$LABCMD") run s1 'ping -c1 -W5 10.99.0.12'"
+	$(printf '%q ' "$LABCMD") run h1 'ping -c1 -W5 $S1 && ping -c1 -W5 $S2' &&
+	$(printf '%q ' "$LABCMD") run s1 'ping -c1 -W5 $S2'"
 check "o2cb cluster formed: the DLM domain has both nodes" \
 	lab s1 "grep -q '^Domain Map: 1 2 *\$' /sys/kernel/debug/o2dlm/*/dlm_state"
 
