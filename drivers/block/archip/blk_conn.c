@@ -65,10 +65,18 @@ int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		.name_len = cpu_to_le16(nlen),
 		.data_len = cpu_to_le32(data_len),
 	};
-	struct msghdr msg = { };
+	/* One send for all but page payloads: each send takes the socket lock. */
+	struct kvec iov[3] = {
+		{ .iov_base = &h, .iov_len = sizeof(h) },
+		{ .iov_base = (void *)name, .iov_len = nlen },
+		{ .iov_base = (void *)data, .iov_len = data ? data_len : 0 },
+	};
+	bool pages = data_len && !data && rq;
+	struct msghdr msg = {
+		.msg_flags = MSG_NOSIGNAL | (pages ? MSG_MORE : 0),
+	};
 	struct req_iterator it;
 	struct bio_vec bv;
-	struct kvec iov[2];
 	int err;
 
 	mutex_lock(&c->send_lock);
@@ -76,18 +84,10 @@ int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		err = -ENOTCONN;
 		goto out;
 	}
-	/* Header and name in one call: each send takes the socket lock. */
-	iov[0].iov_base = &h;
-	iov[0].iov_len = sizeof(h);
-	iov[1].iov_base = (void *)name;
-	iov[1].iov_len = nlen;
-	msg.msg_flags = MSG_NOSIGNAL | (data_len ? MSG_MORE : 0);
-	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, nlen ? 2 : 1,
-		      sizeof(h) + nlen);
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, ARRAY_SIZE(iov),
+		      sizeof(h) + nlen + iov[2].iov_len);
 	err = archip_sock_send(c->sock, &msg);
-	if (!err && data_len && data) {
-		err = archip_sock_send_kvec(c->sock, data, data_len, false);
-	} else if (!err && data_len && rq) {
+	if (!err && pages) {
 		u32 left = data_len;
 
 		rq_for_each_segment(bv, rq, it) {

@@ -196,6 +196,18 @@ static void keepalive_work(struct work_struct *work)
 		schedule_delayed_work(&dev->keepalive, KEEPALIVE);
 }
 
+/* The map says object @idx was written (by this volume or its parent). */
+static bool obj_exists(struct archip_dev *dev, u64 idx)
+{
+	return le16_to_cpu(READ_ONCE(dev->map[idx].flags)) & ARCHIP_MAP_EXISTS;
+}
+
+/* Written, and this volume's own: no copy-up needed before writing it. */
+static bool obj_owned(struct archip_dev *dev, u64 idx)
+{
+	return obj_exists(dev, idx) && !READ_ONCE(dev->map[idx].source);
+}
+
 /*
  * Before the first write to an object, record it in the map, durably: a
  * crash after that but before the data write leaves an entry whose object
@@ -207,13 +219,11 @@ static int ensure_allocated(struct archip_dev *dev, u64 idx)
 	char hdr_name[ARCHIP_VOL_NAME_MAX + 4];
 	int st;
 
-	if ((le16_to_cpu(READ_ONCE(dev->map[idx].flags)) & ARCHIP_MAP_EXISTS) &&
-	    !READ_ONCE(dev->map[idx].source))
+	if (obj_owned(dev, idx))
 		return 0;
 	snprintf(hdr_name, sizeof(hdr_name), "v.%s", dev->args.volume);
 	mutex_lock(&dev->map_lock);
-	if ((le16_to_cpu(dev->map[idx].flags) & ARCHIP_MAP_EXISTS) &&
-	    !dev->map[idx].source) {
+	if (obj_owned(dev, idx)) {
 		mutex_unlock(&dev->map_lock);
 		return 0;
 	}
@@ -417,7 +427,7 @@ static blk_status_t archip_queue_rq(struct blk_mq_hw_ctx *hctx,
 		break;
 	case REQ_OP_READ:
 		atomic64_inc(&dev->reads);
-		if (!(le16_to_cpu(READ_ONCE(dev->map[idx].flags)) & ARCHIP_MAP_EXISTS)) {
+		if (!obj_exists(dev, idx)) {
 			struct bio *bio;
 
 			/* Never written: zeros, no round trip. */
@@ -440,7 +450,7 @@ static blk_status_t archip_queue_rq(struct blk_mq_hw_ctx *hctx,
 		break;
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
-		if (!(le16_to_cpu(READ_ONCE(dev->map[idx].flags)) & ARCHIP_MAP_EXISTS)) {
+		if (!obj_exists(dev, idx)) {
 			blk_mq_end_request(rq, BLK_STS_OK);
 			return BLK_STS_OK;
 		}

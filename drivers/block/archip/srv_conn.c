@@ -118,21 +118,24 @@ static void send_reply(struct conn *c, u64 tag, int status,
 		.tag = cpu_to_le64(tag),
 		.data_len = cpu_to_le32(data_len),
 	};
+	/* The header and a small payload in one send; pages follow by reference. */
+	struct kvec iov[2] = {
+		{ .iov_base = &rep, .iov_len = sizeof(rep) },
+		{ .iov_base = (void *)small, .iov_len = buf ? 0 : small_len },
+	};
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (buf ? MSG_MORE : 0) };
+	unsigned int i;
 	int err;
 
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, ARRAY_SIZE(iov),
+		      sizeof(rep) + iov[1].iov_len);
 	mutex_lock(&c->send_lock);
-	err = send_kvec(c, &rep, sizeof(rep), data_len);
-	if (!err && buf) {
-		unsigned int i;
-
-		/* Our references go with archip_buf_free(), TCP keeps its own. */
-		for (i = 0; i < buf->nr_pages && !err; i++)
-			err = archip_sock_send_page(c->sock, buf->bvec[i].bv_page,
-						    0, buf->bvec[i].bv_len,
-						    i + 1 < buf->nr_pages);
-	} else if (!err && small_len) {
-		err = send_kvec(c, small, small_len, false);
-	}
+	err = archip_sock_send(c->sock, &msg);
+	/* Our references go with archip_buf_free(), TCP keeps its own. */
+	for (i = 0; buf && i < buf->nr_pages && !err; i++)
+		err = archip_sock_send_page(c->sock, buf->bvec[i].bv_page, 0,
+					    buf->bvec[i].bv_len,
+					    i + 1 < buf->nr_pages);
 	mutex_unlock(&c->send_lock);
 	/* The stream is broken: make the receive loop end the connection. */
 	if (err)
