@@ -62,6 +62,7 @@ struct Dev {
 	uint32_t index;
 	std::string device, volume, server, state;
 	uint64_t size;
+	uint32_t epoch;
 	bool ro;
 };
 
@@ -82,6 +83,7 @@ std::vector<Dev> list_devs()
 			d.state = a[ARCHIP_BLK_A_STATE] ? nla_get_string(a[ARCHIP_BLK_A_STATE]) : "";
 			d.size = a[ARCHIP_BLK_A_SIZE] ? nla_get_u64(a[ARCHIP_BLK_A_SIZE]) : 0;
 			d.ro = a[ARCHIP_BLK_A_READ_ONLY] != nullptr;
+			d.epoch = a[ARCHIP_BLK_A_EPOCH] ? nla_get_u32(a[ARCHIP_BLK_A_EPOCH]) : 0;
 			devs.push_back(d);
 		});
 	return devs;
@@ -90,7 +92,7 @@ std::vector<Dev> list_devs()
 struct MapOpts {
 	std::string volume, servers = default_server(), target;
 	bool ro = false, force = false;
-	uint32_t queues = 0, depth = 0, loss = 0;
+	uint32_t queues = 0, depth = 0, loss = 0, io_timeout = 0;
 };
 
 void symlink_name(const std::string &vol, const std::string &dev)
@@ -121,6 +123,8 @@ void map(const MapOpts &o)
 		nla_put_u32(m, ARCHIP_BLK_A_QUEUE_DEPTH, o.depth);
 	if (o.loss)
 		nla_put_u32(m, ARCHIP_BLK_A_LOSS_TIMEOUT, o.loss);
+	if (o.io_timeout)
+		nla_put_u32(m, ARCHIP_BLK_A_IO_TIMEOUT, o.io_timeout);
 	nl.call(m, "map " + o.volume, ARCHIP_BLK_A_MAX, [&](struct nlattr **a) {
 		if (a[ARCHIP_BLK_A_INDEX])
 			index = nla_get_u32(a[ARCHIP_BLK_A_INDEX]);
@@ -173,6 +177,7 @@ void list()
 		j.set("server", d.server);
 		j.set("state", d.state);
 		j.set("read_only", d.ro);
+		j.set("epoch", d.epoch);
 		arr.push(j);
 	}
 	out.emit(arr, [](const Json &a) {
@@ -201,6 +206,9 @@ void setup_map(CLI::App &app)
 	m->add_option("--queue-depth", o->depth, "requests per queue (default 128)");
 	m->add_option("--loss-timeout", o->loss,
 		      "seconds without a connection before I/O fails (default 120)");
+	m->add_option("--io-timeout", o->io_timeout,
+		      "seconds before an unanswered request moves to another connection "
+		      "(default 30)");
 	m->callback([o] { map(*o); });
 
 	auto *u = app.add_subcommand("unmap", "unmap a device (refused while open)");

@@ -120,12 +120,19 @@ std::vector<std::string> ObjClient::list(const std::string &prefix)
 
 bool ObjClient::acquire(const std::string &lock)
 {
-	int st = call(ARCHIP_OP_ACQUIRE, 0, lock, 0, 0, nullptr, 0, nullptr, 0,
+	struct archip_acquire_rep ar;
+	int st = call(ARCHIP_OP_ACQUIRE, 0, lock, 0, 0, nullptr, 0, &ar, sizeof(ar),
 		      "lock " + lock);
 	if (st == -EAGAIN)
 		return false;
+	if (st == -EBUSY)
+		throw Error("the volume's previous writers have not ended yet (a storage node "
+			    "does not answer?): retry once the cluster has evicted it",
+			    EXIT_ENV);
 	if (st)
 		throw op_error("lock " + lock, st);
+	/* Writes under the lock carry its epoch. */
+	c_.epoch = le32toh(ar.epoch);
 	return true;
 }
 
@@ -135,6 +142,7 @@ void ObjClient::release(const std::string &lock)
 		      "unlock " + lock);
 	if (st)
 		throw op_error("unlock " + lock, st);
+	c_.epoch = 0;
 }
 
 } // namespace archipctl

@@ -26,7 +26,7 @@ constexpr long OCFS2_MAGIC = 0x7461636f;
 
 const char *const op_names[ARCHIP_OP_MAX + 1] = {
 	"", "read", "write", "flush", "discard", "write_zeroes", "delete",
-	"stat", "copy", "acquire", "release", "list",
+	"stat", "copy", "acquire", "release", "list", "bind",
 };
 
 struct StartOpts {
@@ -35,6 +35,7 @@ struct StartOpts {
 	uint32_t max_conns = 0;
 	std::string max_io;
 	uint32_t max_inflight = 0;
+	uint32_t lease = 0;
 	bool any_fs = false;
 };
 
@@ -85,6 +86,8 @@ void start(const StartOpts &o)
 	}
 	if (o.max_inflight)
 		nla_put_u32(m, ARCHIP_SRV_A_MAX_INFLIGHT, o.max_inflight);
+	if (o.lease)
+		nla_put_u32(m, ARCHIP_SRV_A_LEASE, o.lease);
 	nl.call(m, "server start");
 	if (!out.json)
 		std::cout << "archip object server listening on " << hp.host << ":"
@@ -118,6 +121,7 @@ Json status_json(struct nlattr **a)
 	j.set("max_conns", u32(a[ARCHIP_SRV_A_MAX_CONNS]));
 	j.set("max_io", u32(a[ARCHIP_SRV_A_MAX_IO]));
 	j.set("max_inflight", u32(a[ARCHIP_SRV_A_MAX_INFLIGHT]));
+	j.set("lease", u32(a[ARCHIP_SRV_A_LEASE]));
 
 	Json conns = Json::array();
 	if (a[ARCHIP_SRV_A_CONNS]) {
@@ -136,6 +140,9 @@ Json status_json(struct nlattr **a)
 			cj.set("inflight", u32(t[ARCHIP_CONN_A_INFLIGHT]));
 			cj.set("requests", u64(t[ARCHIP_CONN_A_REQUESTS]));
 			cj.set("locks", u32(t[ARCHIP_CONN_A_LOCKS]));
+			cj.set("epoch", u32(t[ARCHIP_CONN_A_EPOCH]));
+			cj.set("bound", t[ARCHIP_CONN_A_BOUND] ?
+						nla_get_string(t[ARCHIP_CONN_A_BOUND]) : "");
 			conns.push(cj);
 		}
 	}
@@ -174,14 +181,18 @@ void status_human(const Json &j)
 		  << j.get("port")->str() << ", store " << j.get("root")->str() << "\n"
 		  << "limits: max_conns " << j.get("max_conns")->str() << ", max_io "
 		  << j.get("max_io")->str() << " bytes, max_inflight "
-		  << j.get("max_inflight")->str() << " per connection\n";
+		  << j.get("max_inflight")->str() << " per connection, lease "
+		  << j.get("lease")->str() << " s\n";
 	const auto &conns = j.get("connections")->items();
 	std::cout << "connections: " << conns.size() << "\n";
 	for (const auto &c : conns)
-		std::printf("  %-21s client %-20s inflight %-4s requests %-10s locks %s\n",
+		std::printf("  %-21s client %-20s inflight %-4s requests %-10s locks %s"
+			    " epoch %s%s%s\n",
 			    c.get("peer")->str().c_str(), c.get("client_id")->str().c_str(),
 			    c.get("inflight")->str().c_str(), c.get("requests")->str().c_str(),
-			    c.get("locks")->str().c_str());
+			    c.get("locks")->str().c_str(), c.get("epoch")->str().c_str(),
+			    c.get("bound")->str().empty() ? "" : " bound ",
+			    c.get("bound")->str().c_str());
 	std::printf("%-14s %12s %8s %16s\n", "op", "count", "errors", "bytes");
 	for (int op = 1; op <= ARCHIP_OP_MAX; op++) {
 		const Json *o = j.get("ops")->get(op_names[op]);
@@ -219,6 +230,9 @@ void setup_server(CLI::App &app)
 	st->add_option("--max-io", o->max_io, "largest request payload (4K-16M, default 1M)");
 	st->add_option("--max-inflight", o->max_inflight,
 		       "requests in flight per connection (1-1024, default 128)");
+	st->add_option("--lease", o->lease,
+		       "seconds after which a silent client's connections and locks end "
+		       "(3-3600, default 20)");
 	st->callback([o] { start(*o); });
 
 	srv->add_subcommand("stop", "stop the server; connected clients are disconnected")

@@ -173,6 +173,7 @@ int archip_client_send(struct archip_client *c, uint8_t op, uint16_t flags,
 	rq.len = htole32(len);
 	rq.name_len = htole16((uint16_t)nlen);
 	rq.data_len = htole32(data_len);
+	rq.epoch = htole32(c->epoch);
 	iov[0] = (struct iovec){ &rq, sizeof(rq) };
 	iov[1] = (struct iovec){ (void *)name, nlen };
 	iov[2] = (struct iovec){ (void *)data, data_len };

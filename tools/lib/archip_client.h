@@ -21,6 +21,7 @@ struct archip_client {
 	uint32_t max_io;
 	uint32_t max_inflight;
 	uint64_t next_tag;
+	uint32_t epoch;		/* sent with every request: the held lock's */
 	char error[160];	/* why the last call failed, for humans */
 };
 

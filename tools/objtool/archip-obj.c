@@ -171,19 +171,20 @@ static int cmd_stat(struct archip_client *c, int argc, char **argv)
 
 static int cmd_lock(struct archip_client *c, int argc, char **argv)
 {
+	struct archip_acquire_rep ar;
 	int st;
 
 	if (argc < 1)
 		usage();
 	st = archip_client_call(c, ARCHIP_OP_ACQUIRE, 0, argv[0], 0, 0, NULL, 0,
-				NULL, 0);
+				&ar, sizeof(ar));
 	if (st == -EAGAIN) {
 		printf("busy\n");
 		return 3;
 	}
 	if (check(c, st, "acquire"))
 		return 1;
-	printf("acquired\n");
+	printf("acquired epoch %u\n", le32toh(ar.epoch));
 	fflush(stdout);
 	if (argc > 1) {
 		sleep(num(argv[1]));
@@ -490,7 +491,7 @@ static int fuzz_one(int kind, unsigned int *seed, struct archip_client *c)
 		rq.magic = htole32(rand_r(seed));
 		break;
 	case FZ_REQ_PAD:
-		rq.pad3 = htole32(1 + rand_r(seed) % 100);
+		rq.pad2 = htole16(1 + rand_r(seed) % 100);
 		break;
 	case FZ_REQ_FLAGS:
 		rq.flags = htole16(2 << (rand_r(seed) % 14));

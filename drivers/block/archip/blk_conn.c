@@ -6,6 +6,7 @@
  */
 #include <linux/blk-mq.h>
 #include <linux/net.h>
+#include <linux/sched/mm.h>
 #include <linux/uio.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -13,11 +14,18 @@
 #include "blk_conn.h"
 #include "sockio.h"
 
-#define CONNECT_TIMEOUT	(5 * HZ)
-
+/*
+ * Socket I/O of a block device may run while the system reclaims memory
+ * by writing to that very device: it must not recurse into reclaim, and
+ * may dip into the reserves (as nbd and nvme-tcp do).
+ */
 int archip_conn_recv(struct archip_conn *c, void *buf, size_t len)
 {
-	return archip_sock_recv_kvec(c->sock, buf, len);
+	unsigned int noreclaim = memalloc_noreclaim_save();
+	int err = archip_sock_recv_kvec(c->sock, buf, len);
+
+	memalloc_noreclaim_restore(noreclaim);
+	return err;
 }
 
 /*
@@ -28,6 +36,7 @@ int archip_conn_recv(struct archip_conn *c, void *buf, size_t len)
  */
 int archip_conn_recv_rq(struct archip_conn *c, struct request *rq)
 {
+	unsigned int noreclaim;
 	struct bvec_iter bi;
 	struct bio_vec bv;
 	struct bio *bio;
@@ -43,7 +52,9 @@ int archip_conn_recv_rq(struct archip_conn *c, struct request *rq)
 			      __bvec_iter_bvec(bio->bi_io_vec, bio->bi_iter),
 			      nr, bio->bi_iter.bi_size);
 		msg.msg_iter.iov_offset = bio->bi_iter.bi_bvec_done;
+		noreclaim = memalloc_noreclaim_save();
 		err = archip_sock_recv(c->sock, &msg, bio->bi_iter.bi_size);
+		memalloc_noreclaim_restore(noreclaim);
 		if (err)
 			return err;
 	}
@@ -64,6 +75,7 @@ int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		.len = cpu_to_le32(len),
 		.name_len = cpu_to_le16(nlen),
 		.data_len = cpu_to_le32(data_len),
+		.epoch = cpu_to_le32(READ_ONCE(c->epoch)),
 	};
 	/* One send for all but page payloads: each send takes the socket lock. */
 	struct kvec iov[3] = {
@@ -76,10 +88,12 @@ int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		.msg_flags = MSG_NOSIGNAL | (pages ? MSG_MORE : 0),
 	};
 	struct req_iterator it;
+	unsigned int noreclaim;
 	struct bio_vec bv;
 	int err;
 
 	mutex_lock(&c->send_lock);
+	noreclaim = memalloc_noreclaim_save();
 	if (!c->sock) {
 		err = -ENOTCONN;
 		goto out;
@@ -99,6 +113,7 @@ int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 				break;
 		}
 	}
+	memalloc_noreclaim_restore(noreclaim);
 out:
 	mutex_unlock(&c->send_lock);
 	return err;
@@ -106,10 +121,18 @@ out:
 
 int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
 		     u64 off, u32 len, const void *data, u32 data_len,
-		     void *out, u32 out_len, int *err)
+		     void *out, u32 out_len, long timeout, int *err)
 {
 	struct archip_rep rep;
 	u32 dlen;
+
+	if (!c->sock) {
+		*err = -ENOTCONN;
+		return 0;
+	}
+	/* A server that stops answering costs this call, not the caller. */
+	c->sock->sk->sk_rcvtimeo = timeout;
+	c->sock->sk->sk_sndtimeo = timeout;
 
 	*err = archip_conn_send(c, op, flags, 1, name, off, len, data, data_len,
 				NULL);
@@ -128,14 +151,14 @@ int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
 }
 
 int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
-		     u64 client_id, const char **why)
+		     u64 client_id, long timeout, const char **why)
 {
 	struct archip_hello h = {
 		.magic = cpu_to_le32(ARCHIP_HELLO_MAGIC),
 		.version = cpu_to_le16(ARCHIP_PROTO_VERSION),
 		.len = cpu_to_le16(sizeof(h)),
 		.features = cpu_to_le64(ARCHIP_FEAT_KNOWN),
-		.required = cpu_to_le64(ARCHIP_FEAT_LOCKS),
+		.required = cpu_to_le64(ARCHIP_FEAT_LOCKS | ARCHIP_FEAT_FENCE),
 		.client_id = cpu_to_le64(client_id),
 	};
 	struct archip_hello_reply hr;
@@ -147,9 +170,11 @@ int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
 	err = sock_create_kern(&init_net, AF_INET, SOCK_STREAM, IPPROTO_TCP, &sock);
 	if (err)
 		return err;
-	sock->sk->sk_sndtimeo = CONNECT_TIMEOUT;
-	sock->sk->sk_rcvtimeo = CONNECT_TIMEOUT;
-	sock->sk->sk_allocation = GFP_NOIO;
+	sock->sk->sk_sndtimeo = timeout;
+	sock->sk->sk_rcvtimeo = timeout;
+	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
+	sock->sk->sk_use_task_frag = false;
+	sk_set_memalloc(sock->sk);
 	err = kernel_connect(sock, (struct sockaddr *)addr, sizeof(*addr), 0);
 	if (err)
 		goto out;
@@ -186,6 +211,7 @@ int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
 	}
 	c->max_io = le32_to_cpu(hr.max_io);
 	c->max_inflight = le32_to_cpu(hr.max_inflight);
+	c->epoch = 0;
 	/* From now on, waits are bounded by the request timeout instead. */
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;

@@ -21,6 +21,7 @@ static const struct nla_policy blk_policy[ARCHIP_BLK_A_MAX + 1] = {
 	[ARCHIP_BLK_A_QUEUE_DEPTH]	= NLA_POLICY_RANGE(NLA_U32, 1, 1024),
 	[ARCHIP_BLK_A_LOSS_TIMEOUT]	= NLA_POLICY_RANGE(NLA_U32, 1, 3600),
 	[ARCHIP_BLK_A_FORCE]		= { .type = NLA_FLAG },
+	[ARCHIP_BLK_A_IO_TIMEOUT]	= NLA_POLICY_RANGE(NLA_U32, 1, 3600),
 };
 
 static struct genl_family blk_family;
@@ -63,10 +64,8 @@ static int parse_servers(char *list, struct archip_map_args *a)
 	return a->nr_servers ? 0 : -EINVAL;
 }
 
-int archip_blk_fill_dev(struct sk_buff *skb, u32 portid, u32 seq, int flags,
-			int index, const char *volume, u64 size,
-			const struct sockaddr_in *server, const char *state,
-			bool read_only)
+static int fill_dev(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+		    const struct archip_dev_info *d)
 {
 	char dev[DISK_NAME_LEN], srv[32];
 	void *hdr;
@@ -75,21 +74,37 @@ int archip_blk_fill_dev(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 			  ARCHIP_BLK_CMD_LIST);
 	if (!hdr)
 		return -EMSGSIZE;
-	snprintf(dev, sizeof(dev), "archip%d", index);
-	snprintf(srv, sizeof(srv), "%pI4:%u", &server->sin_addr,
-		 ntohs(server->sin_port));
-	if (nla_put_u32(skb, ARCHIP_BLK_A_INDEX, index) ||
+	snprintf(dev, sizeof(dev), "archip%d", d->index);
+	snprintf(srv, sizeof(srv), "%pI4:%u", &d->server.sin_addr,
+		 ntohs(d->server.sin_port));
+	if (nla_put_u32(skb, ARCHIP_BLK_A_INDEX, d->index) ||
 	    nla_put_string(skb, ARCHIP_BLK_A_DEVICE, dev) ||
-	    nla_put_string(skb, ARCHIP_BLK_A_VOLUME, volume) ||
-	    nla_put_u64_64bit(skb, ARCHIP_BLK_A_SIZE, size, ARCHIP_BLK_A_PAD) ||
+	    nla_put_string(skb, ARCHIP_BLK_A_VOLUME, d->volume) ||
+	    nla_put_u64_64bit(skb, ARCHIP_BLK_A_SIZE, d->size, ARCHIP_BLK_A_PAD) ||
 	    nla_put_string(skb, ARCHIP_BLK_A_SERVER, srv) ||
-	    nla_put_string(skb, ARCHIP_BLK_A_STATE, state) ||
-	    (read_only && nla_put_flag(skb, ARCHIP_BLK_A_READ_ONLY))) {
+	    nla_put_string(skb, ARCHIP_BLK_A_STATE, d->state) ||
+	    nla_put_u32(skb, ARCHIP_BLK_A_EPOCH, d->epoch) ||
+	    (d->read_only && nla_put_flag(skb, ARCHIP_BLK_A_READ_ONLY))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
 	genlmsg_end(skb, hdr);
 	return 0;
+}
+
+static int list_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
+{
+	struct archip_dev_info info;
+	int pos = cb->args[0];
+
+	while (!archip_dev_info(pos, &info)) {
+		if (fill_dev(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq,
+			     NLM_F_MULTI, &info))
+			break;
+		pos++;
+	}
+	cb->args[0] = pos;
+	return skb->len;
 }
 
 static int map_doit(struct sk_buff *skb, struct genl_info *info)
@@ -130,6 +145,8 @@ static int map_doit(struct sk_buff *skb, struct genl_info *info)
 		args->queue_depth = nla_get_u32(a[ARCHIP_BLK_A_QUEUE_DEPTH]);
 	if (a[ARCHIP_BLK_A_LOSS_TIMEOUT])
 		args->loss_timeout = nla_get_u32(a[ARCHIP_BLK_A_LOSS_TIMEOUT]);
+	if (a[ARCHIP_BLK_A_IO_TIMEOUT])
+		args->io_timeout = nla_get_u32(a[ARCHIP_BLK_A_IO_TIMEOUT]);
 
 	err = archip_dev_map(args, &index, &why);
 	if (err) {
@@ -184,7 +201,7 @@ static const struct genl_small_ops blk_ops[] = {
 	},
 	{
 		.cmd = ARCHIP_BLK_CMD_LIST,
-		.dumpit = archip_dev_dump,
+		.dumpit = list_dumpit,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

@@ -24,6 +24,7 @@ struct archip_srv_config {
 	u32 max_conns;
 	u32 max_io;
 	u32 max_inflight;
+	u32 lease;		/* seconds */
 	char root[PATH_MAX];
 };
 
@@ -40,7 +41,8 @@ struct archip_srv {
 	struct work_struct accept_work;
 	void (*listener_data_ready)(struct sock *sk);
 
-	/* Connection receive loops, and request execution. */
+	/* Accepting, connection receive loops, request execution. */
+	struct workqueue_struct *accept_wq;
 	struct workqueue_struct *rx_wq;
 	struct workqueue_struct *io_wq;
 

@@ -11,8 +11,27 @@
  *
  * A malformed frame closes its connection (and only it) with a logged
  * reason: after one, nothing that follows on the stream can be trusted.
+ *
+ * Fencing (Documentation/protocol.rst, "Fencing"): the holder of a volume
+ * lock gets an epoch, stored in the lock file and grown each time the lock
+ * is taken anew.  Each of its data connections BINDs to the lock at that
+ * epoch, in a slot (its queue): it then holds a shared "NAME.w" and an
+ * exclusive "NAME.qSLOT" lock until it ends, and every data-changing
+ * request must carry the epoch.  A connection's locks are dropped only
+ * after its last request finished, so:
+ *  - a new holder's ACQUIRE, which waits for "NAME.w" exclusively, returns
+ *    only once every writer of an older epoch has ended on every node;
+ *  - a BIND replacing a connection the client gave up waits for the old
+ *    one's "NAME.qSLOT": its late writes land before the resend, never
+ *    after.
+ * A node that dies or hangs holding such locks loses them when the cluster
+ * evicts it.  A client that goes silent loses its connections after the
+ * lease (TCP keepalive and user timeout), and with them its locks.
  */
+#include <linux/delay.h>
 #include <linux/file.h>
+#include <linux/kref.h>
+#include <linux/module.h>
 #include <linux/net.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -29,8 +48,27 @@
 #define CONN_MAX_LOCKS		64
 #define HELLO_TIMEOUT		(10 * HZ)
 #define HELLO_MAX_LEN		4096
+#define LOCK_NAME_MAX		(ARCHIP_NAME_MAX + 8)
 
+/* Fault injection, for the fault tests: WRITEs to objects whose name
+ * contains fault_delay_match wait fault_delay_ms before they execute.
+ */
+static unsigned int fault_delay_ms;
+module_param(fault_delay_ms, uint, 0644);
+MODULE_PARM_DESC(fault_delay_ms, "delay matching WRITEs by this many ms (testing)");
+static char fault_delay_match[ARCHIP_NAME_MAX + 1];
+module_param_string(fault_delay_match, fault_delay_match,
+		    sizeof(fault_delay_match), 0644);
+MODULE_PARM_DESC(fault_delay_match, "object name substring of the WRITEs to delay");
+
+/*
+ * One client connection.  Lifetime: the receive work holds the first
+ * reference and each request in flight (struct io) one more; the last put
+ * (conn_release) drops the connection's locks, so a lock outlives every
+ * request made under it, then unlinks and frees the connection.
+ */
 struct conn {
+	struct kref ref;
 	struct archip_srv *srv;
 	struct socket *sock;
 	struct list_head node;		/* srv->conns */
@@ -49,17 +87,25 @@ struct conn {
 	wait_queue_head_t budget_wait;
 	atomic64_t requests;
 
-	struct mutex locks_lock;
+	struct mutex locks_lock;	/* locks, nr_locks, bind_* */
 	struct list_head locks;
 	unsigned int nr_locks;
+
+	/* BIND: the lock this connection writes for, its two lock files. */
+	char bound[ARCHIP_NAME_MAX + 1];
+	struct file *bind_w, *bind_slot;
+	u32 epoch;			/* bound or held epoch; 0: none */
 };
 
+/* A lock taken by ACQUIRE; owned by its connection. */
 struct held_lock {
 	struct list_head node;
 	struct file *file;
+	u32 epoch;
 	char name[ARCHIP_NAME_MAX + 1];
 };
 
+/* A request, from its receipt to its reply; holds a connection reference. */
 struct io {
 	struct work_struct work;
 	struct conn *conn;
@@ -69,6 +115,7 @@ struct io {
 	u64 off;
 	u32 len;
 	u32 cost;
+	u32 epoch;
 	char name[ARCHIP_NAME_MAX + 1];
 	char name2[ARCHIP_NAME_MAX + 1];
 	struct archip_buf buf;
@@ -154,15 +201,34 @@ static struct held_lock *find_lock(struct conn *c, const char *name)
 	return NULL;
 }
 
-static int do_acquire(struct conn *c, const char *name)
+static u32 next_epoch(u32 e)
 {
+	return e + 1 ?: 1;
+}
+
+/*
+ * Take lock @name for this connection.  @expect 0: take it anew, growing
+ * its epoch, then wait (up to @wait_ms) until every connection bound to an
+ * older epoch has ended.  @expect E: take back the lock held at epoch E
+ * (after a lost connection): -EINPROGRESS while someone (the old
+ * connection) still holds it at E, -ESTALE if it moved on.
+ */
+static int do_acquire(struct conn *c, const char *name, u32 expect,
+		      u32 wait_ms, u32 *epoch)
+{
+	struct archip_store *st = &c->srv->store;
+	char wname[LOCK_NAME_MAX];
+	struct archip_lock_rec rec;
 	struct held_lock *hl;
-	struct file *f;
+	struct file *f, *w;
 	int err = 0;
 
 	mutex_lock(&c->locks_lock);
-	if (find_lock(c, name))
-		goto out;	/* already ours */
+	hl = find_lock(c, name);
+	if (hl) {
+		*epoch = hl->epoch;	/* already ours */
+		goto out;
+	}
 	err = -ENOSPC;
 	if (c->nr_locks >= CONN_MAX_LOCKS)
 		goto out;
@@ -170,17 +236,109 @@ static int do_acquire(struct conn *c, const char *name)
 	hl = kzalloc(sizeof(*hl), GFP_KERNEL);
 	if (!hl)
 		goto out;
-	f = archip_store_lock(&c->srv->store, name);
+	f = archip_store_lock(st, name, true, 0);
 	if (IS_ERR(f)) {
 		kfree(hl);
 		err = PTR_ERR(f);
+		if (err == -EAGAIN && expect) {
+			err = archip_store_peek_lock_rec(st, name, &rec);
+			if (!err)
+				err = le32_to_cpu(rec.epoch) == expect ?
+				      -EINPROGRESS : -ESTALE;
+		}
 		goto out;
+	}
+	err = archip_store_lock_rec(f, &rec);
+	if (err)
+		goto unlock;
+	if (expect) {
+		err = -ESTALE;
+		if (le32_to_cpu(rec.epoch) != expect)
+			goto unlock;
+		hl->epoch = expect;
+	} else {
+		hl->epoch = next_epoch(le32_to_cpu(rec.epoch));
+		rec.magic = cpu_to_le32(ARCHIP_LOCK_MAGIC);
+		rec.epoch = cpu_to_le32(hl->epoch);
+		rec.client_id = cpu_to_le64(c->client_id);
+		rec.time = cpu_to_le64(ktime_get_real_seconds());
+		err = archip_store_set_lock_rec(f, &rec);
+		if (err)
+			goto unlock;
+		/* The barrier: no writer of an older epoch is left. */
+		snprintf(wname, sizeof(wname), "%s.w", name);
+		w = archip_store_lock(st, wname, true, wait_ms);
+		if (IS_ERR(w)) {
+			err = PTR_ERR(w) == -EAGAIN ? -EBUSY : PTR_ERR(w);
+			goto unlock;
+		}
+		archip_store_unlock(w);
 	}
 	hl->file = f;
 	strscpy(hl->name, name, sizeof(hl->name));
 	list_add_tail(&hl->node, &c->locks);
 	c->nr_locks++;
+	WRITE_ONCE(c->epoch, hl->epoch);
+	*epoch = hl->epoch;
 	err = 0;
+	goto out;
+unlock:
+	archip_store_unlock(f);
+	kfree(hl);
+out:
+	mutex_unlock(&c->locks_lock);
+	return err;
+}
+
+/*
+ * This connection writes for lock @name at @epoch, in @slot.  Shared
+ * "NAME.w" first, then the epoch check: a new holder grows the epoch before
+ * it waits for "NAME.w", so either it waits for us or we see its epoch.
+ */
+static int do_bind(struct conn *c, const char *name, u32 slot, u32 epoch,
+		   u32 wait_ms)
+{
+	unsigned long deadline = jiffies + msecs_to_jiffies(wait_ms);
+	struct archip_store *st = &c->srv->store;
+	char lname[LOCK_NAME_MAX];
+	struct archip_lock_rec rec;
+	struct file *w, *q;
+	long left;
+	int err;
+
+	if (!epoch)
+		return -EINVAL;
+	mutex_lock(&c->locks_lock);
+	err = -EBUSY;
+	if (c->bound[0] || c->nr_locks)
+		goto out;
+	snprintf(lname, sizeof(lname), "%s.w", name);
+	w = archip_store_lock(st, lname, false, wait_ms);
+	if (IS_ERR(w)) {
+		err = PTR_ERR(w) == -EAGAIN ? -ETIMEDOUT : PTR_ERR(w);
+		goto out;
+	}
+	snprintf(lname, sizeof(lname), "%s.q%u", name, slot);
+	left = max_t(long, deadline - jiffies, 0);
+	q = archip_store_lock(st, lname, true, jiffies_to_msecs(left));
+	if (IS_ERR(q)) {
+		err = PTR_ERR(q) == -EAGAIN ? -ETIMEDOUT : PTR_ERR(q);
+		goto put_w;
+	}
+	err = archip_store_peek_lock_rec(st, name, &rec);
+	if (!err && le32_to_cpu(rec.epoch) != epoch)
+		err = -ESTALE;
+	if (err)
+		goto put_q;
+	c->bind_w = w;
+	c->bind_slot = q;
+	strscpy(c->bound, name, sizeof(c->bound));
+	WRITE_ONCE(c->epoch, epoch);
+	goto out;
+put_q:
+	archip_store_unlock(q);
+put_w:
+	archip_store_unlock(w);
 out:
 	mutex_unlock(&c->locks_lock);
 	return err;
@@ -195,6 +353,8 @@ static int do_release(struct conn *c, const char *name)
 	if (hl) {
 		list_del(&hl->node);
 		c->nr_locks--;
+		if (!c->nr_locks && !c->bound[0])
+			WRITE_ONCE(c->epoch, 0);
 	}
 	mutex_unlock(&c->locks_lock);
 	if (!hl)
@@ -214,6 +374,12 @@ static void release_all_locks(struct conn *c)
 	}
 	INIT_LIST_HEAD(&c->locks);
 	c->nr_locks = 0;
+	if (c->bind_slot)
+		archip_store_unlock(c->bind_slot);
+	if (c->bind_w)
+		archip_store_unlock(c->bind_w);
+	c->bind_slot = NULL;
+	c->bind_w = NULL;
 }
 
 /* ------------------------------------------------------------ execution */
@@ -228,10 +394,14 @@ static bool op_allowed(struct conn *c, u8 op)
 		return c->features & ARCHIP_FEAT_LOCKS;
 	case ARCHIP_OP_LIST:
 		return c->features & ARCHIP_FEAT_LIST;
+	case ARCHIP_OP_BIND:
+		return c->features & ARCHIP_FEAT_FENCE;
 	default:
 		return op >= ARCHIP_OP_READ && op <= ARCHIP_OP_MAX;
 	}
 }
+
+static void conn_put(struct conn *c);
 
 static void io_done(struct io *io)
 {
@@ -244,6 +414,27 @@ static void io_done(struct io *io)
 	spin_unlock(&c->budget_lock);
 	wake_up(&c->budget_wait);
 	kfree(io);
+	conn_put(c);
+}
+
+/* Requests that change data must come at the connection's epoch. */
+static bool changes_data(u8 op)
+{
+	return op == ARCHIP_OP_WRITE || op == ARCHIP_OP_DISCARD ||
+	       op == ARCHIP_OP_WRITE_ZEROES || op == ARCHIP_OP_COPY ||
+	       op == ARCHIP_OP_DELETE;
+}
+
+static void fault_delay(struct io *io)
+{
+	unsigned int ms = READ_ONCE(fault_delay_ms);
+
+	if (ms && io->op == ARCHIP_OP_WRITE && fault_delay_match[0] &&
+	    strstr(io->name, fault_delay_match)) {
+		pr_info("fault injection: delaying WRITE %s by %u ms\n",
+			io->name, ms);
+		msleep(ms);
+	}
 }
 
 static void io_work(struct work_struct *work)
@@ -254,11 +445,18 @@ static void io_work(struct work_struct *work)
 	struct archip_op_stats *stats;
 	struct archip_buf *reply_buf = NULL;
 	struct archip_stat stat = { };
+	struct archip_acquire_rep ar = { };
 	void *small = &stat;
-	u32 small_len = 0;
+	u32 small_len = 0, epoch;
 	char *names = NULL;
 	int status;
 
+	fault_delay(io);
+	if (changes_data(io->op) && io->epoch != READ_ONCE(c->epoch)) {
+		/* A writer of another epoch: fenced, or not bound yet. */
+		status = -ESTALE;
+		goto reply;
+	}
 	switch (op_allowed(c, io->op) ? io->op : 0) {
 	case ARCHIP_OP_READ:
 		status = archip_store_read(st, io->name, io->off, &io->buf);
@@ -266,8 +464,7 @@ static void io_work(struct work_struct *work)
 			reply_buf = &io->buf;
 		break;
 	case ARCHIP_OP_WRITE:
-		status = archip_store_write(st, io->name, io->off, &io->buf,
-					    io->flags & ARCHIP_REQ_FUA);
+		status = archip_store_write(st, io->name, io->off, &io->buf);
 		break;
 	case ARCHIP_OP_FLUSH:
 		status = archip_store_flush(st, io->name[0] ? io->name : NULL);
@@ -305,7 +502,14 @@ static void io_work(struct work_struct *work)
 		status = archip_store_copy(st, io->name, io->name2);
 		break;
 	case ARCHIP_OP_ACQUIRE:
-		status = do_acquire(c, io->name);
+		status = do_acquire(c, io->name, io->epoch, io->len, &epoch);
+		ar.epoch = cpu_to_le32(epoch);
+		small = &ar;
+		if (!status)
+			small_len = sizeof(ar);
+		break;
+	case ARCHIP_OP_BIND:
+		status = do_bind(c, io->name, io->off, io->epoch, io->len);
 		break;
 	case ARCHIP_OP_RELEASE:
 		status = do_release(c, io->name);
@@ -315,6 +519,7 @@ static void io_work(struct work_struct *work)
 		break;
 	}
 
+reply:
 	if (io->op <= ARCHIP_OP_MAX) {
 		stats = &c->srv->ops[io->op];
 		atomic64_inc(&stats->count);
@@ -349,7 +554,7 @@ static int check_req(struct conn *c, const struct archip_req *rq,
 	if (le32_to_cpu(rq->magic) != ARCHIP_REQ_MAGIC)
 		return -EPROTO;
 	*why = "reserved request field not zero";
-	if (rq->pad || rq->pad2 || rq->pad3)
+	if (rq->pad || rq->pad2)
 		return -EPROTO;
 	*why = "unknown request flag";
 	if (flags & ~ARCHIP_REQ_FLAGS_KNOWN)
@@ -394,10 +599,16 @@ static int check_req(struct conn *c, const struct archip_req *rq,
 		if (!dlen || dlen > ARCHIP_NAME_MAX || len || off)
 			return -EPROTO;
 		break;
+	case ARCHIP_OP_ACQUIRE:
+	case ARCHIP_OP_BIND:
+		*why = "ACQUIRE/BIND wait over the limit, bad slot, or a payload";
+		if (len > ARCHIP_BIND_MAX_WAIT_MS || dlen ||
+		    off > (op == ARCHIP_OP_BIND ? ARCHIP_BIND_MAX_SLOT : 0))
+			return -EPROTO;
+		break;
 	case ARCHIP_OP_FLUSH:
 	case ARCHIP_OP_DELETE:
 	case ARCHIP_OP_STAT:
-	case ARCHIP_OP_ACQUIRE:
 	case ARCHIP_OP_RELEASE:
 		*why = "offset, length or payload on a request that takes none";
 		if (len || off || dlen)
@@ -416,6 +627,7 @@ static int check_req(struct conn *c, const struct archip_req *rq,
 	io->tag = le64_to_cpu(rq->tag);
 	io->off = off;
 	io->len = len;
+	io->epoch = le32_to_cpu(rq->epoch);
 	*data_len = dlen;
 	return 0;
 }
@@ -466,7 +678,7 @@ static int recv_request(struct conn *c)
 	io = kzalloc(sizeof(*io), GFP_KERNEL);
 	if (!io)
 		return -ENOMEM;
-	io->conn = c;
+	io->conn = c;	/* its reference is taken once it counts in flight */
 	INIT_WORK(&io->work, io_work);
 	err = check_req(c, &rq, io, &dlen, &why);
 	if (err) {
@@ -479,12 +691,15 @@ static int recv_request(struct conn *c)
 		return err;
 	}
 
-	if (io->op == ARCHIP_OP_READ || io->op == ARCHIP_OP_WRITE)
+	/* Payload memory, and a LIST's answer buffer, count in the budget. */
+	if (io->op == ARCHIP_OP_READ || io->op == ARCHIP_OP_WRITE ||
+	    io->op == ARCHIP_OP_LIST)
 		io->cost = io->len;
 	/* Backpressure: stop reading the socket until there is room. */
 	wait_event(c->budget_wait, budget_ok(c, io->cost));
 
-	if (io->cost) {
+	kref_get(&c->ref);	/* dropped by io_done() */
+	if (io->cost && io->op != ARCHIP_OP_LIST) {
 		err = archip_buf_alloc(&io->buf, io->len);
 		if (!err && io->op == ARCHIP_OP_WRITE)
 			err = recv_buf(c, &io->buf);
@@ -538,7 +753,7 @@ static int handshake(struct conn *c, bool busy)
 				   "not an archip client (bad magic)");
 	if (le16_to_cpu(h.version) != ARCHIP_PROTO_VERSION)
 		return hello_reply(c, ARCHIP_HELLO_BAD_VERSION,
-				   "protocol version not supported (server speaks 1)");
+				   "protocol version not supported (server speaks 2): update archip");
 	len = le16_to_cpu(h.len);
 	if (len < sizeof(h) || len > HELLO_MAX_LEN)
 		return hello_reply(c, ARCHIP_HELLO_BAD_LIMITS, "bad hello length");
@@ -570,10 +785,13 @@ static int handshake(struct conn *c, bool busy)
 	return hello_reply(c, ARCHIP_HELLO_OK, "ok");
 }
 
-static void conn_free(struct conn *c)
+static void conn_release(struct kref *ref)
 {
+	struct conn *c = container_of(ref, struct conn, ref);
 	struct archip_srv *srv = c->srv;
 
+	/* Every request of this connection is done: now its locks may go. */
+	release_all_locks(c);
 	mutex_lock(&srv->conns_mutex);
 	list_del(&c->node);
 	srv->nr_conns--;
@@ -581,6 +799,11 @@ static void conn_free(struct conn *c)
 	sock_release(c->sock);
 	kfree(c);
 	wake_up(&srv->conns_wait);
+}
+
+static void conn_put(struct conn *c)
+{
+	kref_put(&c->ref, conn_release);
 }
 
 static void rx_work(struct work_struct *work)
@@ -598,11 +821,9 @@ static void rx_work(struct work_struct *work)
 	while (!err)
 		err = recv_request(c);
 
-	/* Let every request finish (and reply, if it can), then let go. */
+	/* The last request to finish (or we) releases the connection. */
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
-	wait_event(c->budget_wait, !READ_ONCE(c->inflight));
-	release_all_locks(c);
-	conn_free(c);
+	conn_put(c);
 }
 
 int archip_conn_create(struct archip_srv *srv, struct socket *sock)
@@ -613,6 +834,7 @@ int archip_conn_create(struct archip_srv *srv, struct socket *sock)
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
+	kref_init(&c->ref);	/* the receive work's */
 	c->srv = srv;
 	c->sock = sock;
 	INIT_WORK(&c->rx_work, rx_work);
@@ -634,6 +856,15 @@ int archip_conn_create(struct archip_srv *srv, struct socket *sock)
 	write_unlock_bh(&sock->sk->sk_callback_lock);
 	tcp_sock_set_nodelay(sock->sk);
 	sock->sk->sk_allocation = GFP_NOIO;
+	/*
+	 * The lease: a client that went silent (dead, cut off) is dropped
+	 * within lease seconds, idle or not, and its locks with it.
+	 */
+	sock_set_keepalive(sock->sk);
+	tcp_sock_set_keepidle(sock->sk, max(srv->cfg.lease / 3, 1u));
+	tcp_sock_set_keepintvl(sock->sk, max(srv->cfg.lease / 6, 1u));
+	tcp_sock_set_keepcnt(sock->sk, 3);
+	tcp_sock_set_user_timeout(sock->sk, srv->cfg.lease * MSEC_PER_SEC);
 
 	mutex_lock(&srv->conns_mutex);
 	list_add_tail(&c->node, &srv->conns);
@@ -679,7 +910,10 @@ int archip_conn_fill_status(struct archip_srv *srv, struct sk_buff *skb)
 				      atomic64_read(&c->requests),
 				      ARCHIP_CONN_A_PAD) ||
 		    nla_put_u32(skb, ARCHIP_CONN_A_LOCKS,
-				READ_ONCE(c->nr_locks))) {
+				READ_ONCE(c->nr_locks)) ||
+		    nla_put_u32(skb, ARCHIP_CONN_A_EPOCH, READ_ONCE(c->epoch)) ||
+		    (c->bound[0] &&
+		     nla_put_string(skb, ARCHIP_CONN_A_BOUND, c->bound))) {
 			err = -EMSGSIZE;
 			break;
 		}

@@ -11,6 +11,7 @@
 #include "srv_conn.h"
 
 #define DEFAULT_MAX_CONNS	256
+#define DEFAULT_LEASE		20
 #define DEFAULT_MAX_IO		(1u << 20)
 #define DEFAULT_MAX_INFLIGHT	128
 #define LIMIT_MAX_IO		(16u << 20)
@@ -23,6 +24,7 @@ static const struct nla_policy srv_policy[ARCHIP_SRV_A_MAX + 1] = {
 	[ARCHIP_SRV_A_MAX_CONNS]	= NLA_POLICY_RANGE(NLA_U32, 1, 512),
 	[ARCHIP_SRV_A_MAX_IO]		= { .type = NLA_U32 },
 	[ARCHIP_SRV_A_MAX_INFLIGHT]	= NLA_POLICY_RANGE(NLA_U32, 1, 1024),
+	[ARCHIP_SRV_A_LEASE]		= NLA_POLICY_RANGE(NLA_U32, 3, 3600),
 };
 
 static struct genl_family srv_family;
@@ -52,6 +54,8 @@ static int start_doit(struct sk_buff *skb, struct genl_info *info)
 	cfg->max_inflight = a[ARCHIP_SRV_A_MAX_INFLIGHT] ?
 			    nla_get_u32(a[ARCHIP_SRV_A_MAX_INFLIGHT]) :
 			    DEFAULT_MAX_INFLIGHT;
+	cfg->lease = a[ARCHIP_SRV_A_LEASE] ?
+		     nla_get_u32(a[ARCHIP_SRV_A_LEASE]) : DEFAULT_LEASE;
 	if (cfg->max_io < 4096 || cfg->max_io > LIMIT_MAX_IO ||
 	    cfg->max_io % 4096) {
 		NL_SET_ERR_MSG_ATTR(info->extack, a[ARCHIP_SRV_A_MAX_IO],
@@ -143,6 +147,7 @@ static int status_doit(struct sk_buff *skb, struct genl_info *info)
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_CONNS, srv->cfg.max_conns) ||
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_IO, srv->cfg.max_io) ||
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_INFLIGHT, srv->cfg.max_inflight) ||
+	     nla_put_u32(msg, ARCHIP_SRV_A_LEASE, srv->cfg.lease) ||
 	     put_ops(msg, srv) || archip_conn_fill_status(srv, msg)))
 		goto err_unlock;
 	mutex_unlock(&archip_srv_mutex);

@@ -55,7 +55,7 @@ static void listener_data_ready(struct sock *sk)
 	read_lock_bh(&sk->sk_callback_lock);
 	srv = sk->sk_user_data;
 	if (srv && sk->sk_state == TCP_LISTEN)
-		queue_work(srv->rx_wq, &srv->accept_work);
+		queue_work(srv->accept_wq, &srv->accept_work);
 	read_unlock_bh(&sk->sk_callback_lock);
 }
 
@@ -137,9 +137,14 @@ int archip_srv_start(const struct archip_srv_config *cfg, const char **why)
 
 	err = -ENOMEM;
 	*why = "out of memory";
-	srv->rx_wq = alloc_workqueue("archip_srv_rx", WQ_UNBOUND, 0);
-	if (!srv->rx_wq)
+	/* Accepting never waits behind a connection's receive loop. */
+	srv->accept_wq = alloc_ordered_workqueue("archip_srv_accept", WQ_HIGHPRI);
+	if (!srv->accept_wq)
 		goto err_free;
+	/* A receive loop blocks in its socket: one worker per connection. */
+	srv->rx_wq = alloc_workqueue("archip_srv_rx", WQ_UNBOUND, WQ_MAX_ACTIVE);
+	if (!srv->rx_wq)
+		goto err_accept_wq;
 	srv->io_wq = alloc_workqueue("archip_srv_io", WQ_UNBOUND, 0);
 	if (!srv->io_wq)
 		goto err_rx_wq;
@@ -160,6 +165,8 @@ err_io_wq:
 	destroy_workqueue(srv->io_wq);
 err_rx_wq:
 	destroy_workqueue(srv->rx_wq);
+err_accept_wq:
+	destroy_workqueue(srv->accept_wq);
 err_free:
 	kfree(srv);
 	return err;
@@ -179,6 +186,7 @@ void archip_srv_stop(void)
 	archip_conn_shutdown_all(srv);
 	wait_event(srv->conns_wait, !READ_ONCE(srv->nr_conns));
 	/* The receive works return right after they let go. */
+	destroy_workqueue(srv->accept_wq);
 	destroy_workqueue(srv->rx_wq);
 	destroy_workqueue(srv->io_wq);
 	/* Object files closed by workers are released asynchronously; let

@@ -5,14 +5,17 @@
  * of its name (so no directory grows without bound, as the thesis' file
  * blocker groups by prefix), and each volume lock is a file under locks/.
  *
- * Durability, in syscall terms:
- *   WRITE with FUA  = pwrite + fdatasync(fd) over the written range,
+ * Durability, in syscall terms, each done before the reply is sent:
+ *   WRITE           = pwrite + fdatasync(fd) over the written range,
+ *   DISCARD, COPY   = the change + fsync(fd),
  *   FLUSH NAME      = fsync(fd of NAME),
- *   FLUSH (no name) = syncfs(store root),
- * each done before the reply is sent.  On OCFS2 these commit the journal
- * and issue a cache flush to the SAN disk.
+ *   FLUSH (no name) = syncfs(store root).
+ * On OCFS2 these commit the journal (the extents and size that find the
+ * data) and issue a cache flush to the SAN disk, so an answered write
+ * survives the death of this node: another node replays our journal.
  */
 #include <linux/ctype.h>
+#include <linux/delay.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -257,7 +260,7 @@ int archip_store_read(struct archip_store *st, const char *name, u64 off,
 }
 
 int archip_store_write(struct archip_store *st, const char *name, u64 off,
-		       struct archip_buf *buf, bool fua)
+		       struct archip_buf *buf)
 {
 	struct iov_iter iter;
 	struct kiocb kio;
@@ -282,8 +285,7 @@ int archip_store_write(struct archip_store *st, const char *name, u64 off,
 		done += n;
 		kio.ki_flags &= ~IOCB_DIRECT;
 	}
-	if (fua)
-		err = vfs_fsync_range(f, off, off + buf->len - 1, 1);
+	err = vfs_fsync_range(f, off, off + buf->len - 1, 1);
 out:
 	fput(f);
 	return err;
@@ -317,13 +319,26 @@ int archip_store_punch(struct archip_store *st, const char *name, u64 off,
 		       u64 len)
 {
 	struct file *f;
+	u64 size;
 	int err;
 
 	f = obj_open(st, name, O_WRONLY);
 	if (IS_ERR(f))
 		return PTR_ERR(f) == -ENOENT ? 0 : PTR_ERR(f);
+	/* Past the end of the object reads as zeros already: punch only
+	 * what it holds (OCFS2 refuses a range past the end of a file
+	 * smaller than a block).
+	 */
+	size = i_size_read(file_inode(f));
+	if (off >= size) {
+		fput(f);
+		return 0;
+	}
+	len = min(len, size - off);
 	err = vfs_fallocate(f, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			    off, len);
+	if (!err)
+		err = vfs_fsync(f, 0);
 	fput(f);
 	return err;
 }
@@ -430,6 +445,8 @@ int archip_store_copy(struct archip_store *st, const char *src,
 	}
 	if (n != size && size)
 		err = copy_data(in, out, size);
+	if (!err)
+		err = vfs_fsync(out, 0);
 	fput(in);
 	fput(out);
 	if (err)
@@ -501,12 +518,18 @@ int archip_store_list(struct archip_store *st, const char *prefix, u64 skip,
 }
 
 /*
- * A volume lock is a cluster-wide flock on locks/NAME: OCFS2 takes a DLM
- * lock for it, so one holder wins across all storage nodes.  It is held by
- * the returned open file and released when that file is closed.
+ * A lock is a cluster-wide flock on locks/NAME: OCFS2 takes a DLM lock for
+ * it, so across all storage nodes one exclusive holder wins, or any number
+ * of shared ones.  It is held by the returned open file and released when
+ * that file is closed.  The DLM is asked without queueing (a trylock) every
+ * LOCK_POLL until @wait_ms ran out: a blocking flock could not be bounded.
  */
-struct file *archip_store_lock(struct archip_store *st, const char *name)
+#define LOCK_POLL_MS	100
+
+struct file *archip_store_lock(struct archip_store *st, const char *name,
+			       bool excl, unsigned int wait_ms)
 {
+	unsigned long deadline = jiffies + msecs_to_jiffies(wait_ms);
 	struct file_lock fl;
 	struct file *f;
 	int err;
@@ -514,22 +537,30 @@ struct file *archip_store_lock(struct archip_store *st, const char *name)
 	f = file_open_root(&st->locks, name, O_RDWR | O_CREAT | OBJ_FLAGS, 0600);
 	if (IS_ERR(f))
 		return f;
-	locks_init_lock(&fl);
-	fl.fl_file = f;
-	fl.fl_owner = f;
-	fl.fl_pid = current->tgid;
-	fl.fl_flags = FL_FLOCK;
-	fl.fl_type = F_WRLCK;
-	fl.fl_end = OFFSET_MAX;
-	if (f->f_op->flock)
-		err = f->f_op->flock(f, F_SETLK, &fl);	/* never waits */
-	else
-		err = locks_lock_file_wait(f, &fl);
-	if (fl.fl_ops && fl.fl_ops->fl_release_private)
-		fl.fl_ops->fl_release_private(&fl);
+	for (;;) {
+		locks_init_lock(&fl);
+		fl.fl_file = f;
+		fl.fl_owner = f;
+		fl.fl_pid = current->tgid;
+		fl.fl_flags = FL_FLOCK;
+		fl.fl_type = excl ? F_WRLCK : F_RDLCK;
+		fl.fl_end = OFFSET_MAX;
+		if (f->f_op->flock)
+			err = f->f_op->flock(f, F_SETLK, &fl);	/* never waits */
+		else
+			err = locks_lock_file_wait(f, &fl);
+		if (fl.fl_ops && fl.fl_ops->fl_release_private)
+			fl.fl_ops->fl_release_private(&fl);
+		if (err != -EWOULDBLOCK && err != -EAGAIN)
+			break;
+		err = -EAGAIN;
+		if (!time_before(jiffies, deadline) ||
+		    msleep_interruptible(LOCK_POLL_MS))
+			break;
+	}
 	if (err) {
 		__fput_sync(f);
-		return ERR_PTR(err == -EWOULDBLOCK ? -EAGAIN : err);
+		return ERR_PTR(err);
 	}
 	return f;
 }
@@ -538,4 +569,56 @@ struct file *archip_store_lock(struct archip_store *st, const char *name)
 void archip_store_unlock(struct file *lock)
 {
 	__fput_sync(lock);
+}
+
+/*
+ * The record at the start of a lock file.  Buffered I/O: it takes the
+ * inode's cluster lock, so a node reads what another wrote; the writer
+ * fsyncs before it answers.  A new (empty) lock file reads as epoch 0.
+ */
+int archip_store_lock_rec(struct file *lock, struct archip_lock_rec *rec)
+{
+	loff_t pos = 0;
+	ssize_t n;
+
+	memset(rec, 0, sizeof(*rec));
+	n = kernel_read(lock, rec, sizeof(*rec), &pos);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return 0;
+	if (n != sizeof(*rec) || le32_to_cpu(rec->magic) != ARCHIP_LOCK_MAGIC)
+		return -EUCLEAN;
+	return 0;
+}
+
+/* The record of lock @name, read without taking the lock. */
+int archip_store_peek_lock_rec(struct archip_store *st, const char *name,
+			       struct archip_lock_rec *rec)
+{
+	struct file *f;
+	int err;
+
+	f = file_open_root(&st->locks, name, O_RDONLY | OBJ_FLAGS, 0);
+	if (IS_ERR(f)) {
+		memset(rec, 0, sizeof(*rec));
+		return PTR_ERR(f) == -ENOENT ? 0 : PTR_ERR(f);
+	}
+	err = archip_store_lock_rec(f, rec);
+	fput(f);
+	return err;
+}
+
+int archip_store_set_lock_rec(struct file *lock,
+			      const struct archip_lock_rec *rec)
+{
+	loff_t pos = 0;
+	ssize_t n;
+
+	n = kernel_write(lock, rec, sizeof(*rec), &pos);
+	if (n < 0)
+		return n;
+	if (n != sizeof(*rec))
+		return -EIO;
+	return vfs_fsync(lock, 0);
 }

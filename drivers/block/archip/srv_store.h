@@ -8,6 +8,7 @@
 #include <linux/bvec.h>
 #include <linux/path.h>
 #include <linux/types.h>
+#include <linux/archip.h>
 
 #define ARCHIP_STORE_DIRS	256
 
@@ -36,7 +37,7 @@ void archip_store_close(struct archip_store *st);
 int archip_store_read(struct archip_store *st, const char *name, u64 off,
 		      struct archip_buf *buf);
 int archip_store_write(struct archip_store *st, const char *name, u64 off,
-		       struct archip_buf *buf, bool fua);
+		       struct archip_buf *buf);
 int archip_store_flush(struct archip_store *st, const char *name);
 int archip_store_punch(struct archip_store *st, const char *name, u64 off,
 		       u64 len);
@@ -47,7 +48,13 @@ int archip_store_copy(struct archip_store *st, const char *src,
 		      const char *dst);
 int archip_store_list(struct archip_store *st, const char *prefix, u64 skip,
 		      char *out, u32 cap, u32 *used);
-struct file *archip_store_lock(struct archip_store *st, const char *name);
+struct file *archip_store_lock(struct archip_store *st, const char *name,
+			       bool excl, unsigned int wait_ms);
 void archip_store_unlock(struct file *lock);
+int archip_store_lock_rec(struct file *lock, struct archip_lock_rec *rec);
+int archip_store_peek_lock_rec(struct archip_store *st, const char *name,
+			       struct archip_lock_rec *rec);
+int archip_store_set_lock_rec(struct file *lock,
+			      const struct archip_lock_rec *rec);
 
 #endif

@@ -16,15 +16,16 @@
 #define ARCHIP_HELLO_MAGIC	0x50494843	/* "CHIP" */
 #define ARCHIP_REQ_MAGIC	0x51504941	/* "AIPQ" */
 #define ARCHIP_REP_MAGIC	0x52504941	/* "AIPR" */
-#define ARCHIP_PROTO_VERSION	1
+#define ARCHIP_PROTO_VERSION	2
 #define ARCHIP_DEFAULT_PORT	7890
 
 /* Feature bits, negotiated in the handshake: the server grants the AND. */
 #define ARCHIP_FEAT_COPY	(1ULL << 0)	/* server-side COPY */
 #define ARCHIP_FEAT_LOCKS	(1ULL << 1)	/* ACQUIRE / RELEASE */
 #define ARCHIP_FEAT_LIST	(1ULL << 2)	/* LIST */
+#define ARCHIP_FEAT_FENCE	(1ULL << 3)	/* BIND, epochs on requests */
 #define ARCHIP_FEAT_KNOWN	(ARCHIP_FEAT_COPY | ARCHIP_FEAT_LOCKS | \
-				 ARCHIP_FEAT_LIST)
+				 ARCHIP_FEAT_LIST | ARCHIP_FEAT_FENCE)
 
 /*
  * Sent first by the client.  max_io and max_inflight are what the client
@@ -65,21 +66,34 @@ struct archip_hello_reply {
 
 enum archip_op {
 	ARCHIP_OP_READ = 1,	/* read len bytes at off; missing data reads 0 */
-	ARCHIP_OP_WRITE,	/* write the payload at off; creates the object */
+	ARCHIP_OP_WRITE,	/* write the payload at off; creates the object;
+				 * stable (data and metadata) before the reply
+				 */
 	ARCHIP_OP_FLUSH,	/* name: fsync it; no name: sync the store */
 	ARCHIP_OP_DISCARD,	/* punch [off, off+len): reads as zeros */
 	ARCHIP_OP_WRITE_ZEROES,	/* same result as DISCARD on this store */
 	ARCHIP_OP_DELETE,	/* remove the object; missing is not an error */
 	ARCHIP_OP_STAT,		/* reply payload: struct archip_stat */
 	ARCHIP_OP_COPY,		/* payload: destination name; reflink or copy */
-	ARCHIP_OP_ACQUIRE,	/* exclusive cluster-wide lock named name */
+	ARCHIP_OP_ACQUIRE,	/* exclusive cluster-wide lock named name;
+				 * epoch: 0 to take it anew (the epoch grows),
+				 * or the epoch held, to take it back after a
+				 * lost connection; reply: archip_acquire_rep
+				 */
 	ARCHIP_OP_RELEASE,
 	ARCHIP_OP_LIST,		/* names starting with name; off: skip count */
-	ARCHIP_OP_MAX = ARCHIP_OP_LIST,
-	/* 12-127 reserved for future ops, 128-255 for experiments */
+	ARCHIP_OP_BIND,		/* this connection writes for lock name at
+				 * epoch, in slot off; len: ms to wait for the
+				 * slot's previous connection to end
+				 */
+	ARCHIP_OP_MAX = ARCHIP_OP_BIND,
+	/* 13-127 reserved for future ops, 128-255 for experiments */
 };
 
-#define ARCHIP_REQ_FUA		(1U << 0)	/* WRITE: stable before reply */
+/* WRITE: stable before the reply.  Every WRITE is, since protocol 2; the
+ * flag is kept for clients that say so.
+ */
+#define ARCHIP_REQ_FUA		(1U << 0)
 #define ARCHIP_REQ_FLAGS_KNOWN	ARCHIP_REQ_FUA
 
 #define ARCHIP_NAME_MAX		200
@@ -99,7 +113,9 @@ struct archip_req {
 	__le16 name_len;	/* 1..ARCHIP_NAME_MAX; 0 only for FLUSH */
 	__le16 pad2;		/* 0 */
 	__le32 data_len;	/* payload bytes after the name */
-	__le32 pad3;		/* 0 */
+	__le32 epoch;		/* the lock epoch the connection is bound to
+				 * (BIND, ACQUIRE), 0 on an unbound one
+				 */
 };
 
 /* A reply: this header, then data_len bytes (READ data, STAT). */
@@ -109,6 +125,28 @@ struct archip_rep {
 	__le64 tag;
 	__le32 data_len;
 	__le32 pad;
+};
+
+/* The reply to ACQUIRE. */
+struct archip_acquire_rep {
+	__le32 epoch;		/* the lock's epoch, held from now on */
+	__le32 pad;
+};
+
+#define ARCHIP_BIND_MAX_SLOT	1023
+#define ARCHIP_BIND_MAX_WAIT_MS	120000
+
+/*
+ * A lock file's record (its first bytes, on the SAN): the epoch of the
+ * lock's current or last holder, grown by each ACQUIRE that takes it anew.
+ */
+#define ARCHIP_LOCK_MAGIC	0x4b434c41	/* "ALCK" */
+
+struct archip_lock_rec {
+	__le32 magic;		/* ARCHIP_LOCK_MAGIC */
+	__le32 epoch;
+	__le64 client_id;	/* of the holder that took this epoch */
+	__le64 time;		/* when, seconds since the epoch */
 };
 
 #define ARCHIP_STAT_EXISTS	(1U << 0)
@@ -190,6 +228,9 @@ enum archip_srv_attr {
 	ARCHIP_SRV_A_CONN,		/* nest of ARCHIP_CONN_A_* */
 	ARCHIP_SRV_A_OPS,		/* nest: per-op counters, ARCHIP_OPS_A_* */
 	ARCHIP_SRV_A_ERROR_MSG,		/* string, why START failed */
+	ARCHIP_SRV_A_LEASE,		/* u32 seconds: a silent client's
+					 * connections (and locks) end
+					 */
 	__ARCHIP_SRV_A_MAX,
 };
 #define ARCHIP_SRV_A_MAX (__ARCHIP_SRV_A_MAX - 1)
@@ -203,6 +244,8 @@ enum archip_conn_attr {
 	ARCHIP_CONN_A_REQUESTS,		/* u64 */
 	ARCHIP_CONN_A_LOCKS,		/* u32, locks held */
 	ARCHIP_CONN_A_PAD,
+	ARCHIP_CONN_A_BOUND,		/* string: lock the connection writes for */
+	ARCHIP_CONN_A_EPOCH,		/* u32: its epoch */
 	__ARCHIP_CONN_A_MAX,
 };
 #define ARCHIP_CONN_A_MAX (__ARCHIP_CONN_A_MAX - 1)
@@ -245,8 +288,10 @@ enum archip_blk_attr {
 	ARCHIP_BLK_A_DEVICE,		/* string "archipN" */
 	ARCHIP_BLK_A_SIZE,		/* u64 bytes */
 	ARCHIP_BLK_A_SERVER,		/* string: the server in use */
-	ARCHIP_BLK_A_STATE,		/* string: live, reconnecting, dead */
+	ARCHIP_BLK_A_STATE,		/* string: live, reconnecting, fenced, dead */
 	ARCHIP_BLK_A_PAD,
+	ARCHIP_BLK_A_IO_TIMEOUT,	/* u32 seconds, default 30 */
+	ARCHIP_BLK_A_EPOCH,		/* u32: lock epoch held (LIST) */
 	__ARCHIP_BLK_A_MAX,
 };
 #define ARCHIP_BLK_A_MAX (__ARCHIP_BLK_A_MAX - 1)
