@@ -10,18 +10,23 @@
 #   make bench-ocfs2   lock-latency benchmark of the OCFS2 options
 #   make bench-objects object server vs local direct I/O
 #   make bench-block   /dev/archipN vs NVMe/TCP vs NBD vs local (thesis Ch. 8)
+#   make debug-kernel  the lab's KASAN/lockdep kernel (once per machine);
+#                  then ARCHIP_KERNEL=debug make test runs the suite on it
 #
 # KDIR=/lib/modules/$(uname -r)/build builds for another kernel (a real
 # host); by default we build for the lab kernel picked by 'make deps'.
 
 CACHE ?= $(CURDIR)/.cache
--include $(CACHE)/kernel.env
+# ARCHIP_KERNEL=debug: build for (and test on) the lab's debug kernel.
+KSUFFIX := $(if $(filter debug,$(ARCHIP_KERNEL)),-debug)
+KENV := $(CACHE)/kernel$(KSUFFIX).env
+-include $(KENV)
 KDIR ?= /lib/modules/$(KVER)/build
 BUILD := $(CURDIR)/build
-OCFS2_SRC := $(BUILD)/ocfs2-src
+OCFS2_SRC := $(BUILD)/ocfs2-src$(KSUFFIX)
 OCFS2_PATCHES := $(wildcard fs/ocfs2/patches/*.patch) fs/ocfs2/series fs/ocfs2/prepare.sh
 
-.PHONY: all deps modules archip ocfs2 tools test demo bench-ocfs2 bench-objects bench-block checkpatch clean
+.PHONY: all deps modules archip ocfs2 tools test demo bench-ocfs2 bench-objects bench-block checkpatch clean debug-kernel
 
 all: modules tools
 
@@ -31,22 +36,29 @@ deps:
 $(CACHE)/kernel.env:
 	@bash tools/lab/deps.sh
 
+# The lab's debug kernel (KASAN, lockdep, KFENCE, kmemleak): built once.
+debug-kernel: $(CACHE)/kernel.env
+	@bash tools/lab/debug-kernel.sh
+
+$(CACHE)/kernel-debug.env: $(CACHE)/kernel.env
+	@bash tools/lab/debug-kernel.sh
+
 modules: archip ocfs2
 
-archip: $(CACHE)/kernel.env
+archip: $(KENV)
 	$(MAKE) -j$$(nproc) -C $(KDIR) M=$(CURDIR) modules
 
 # Re-extract and re-patch only when the series or the kernel changed;
 # kbuild then rebuilds only what changed.
-$(OCFS2_SRC)/.stamp: $(OCFS2_PATCHES) $(CACHE)/kernel.env
+$(OCFS2_SRC)/.stamp: $(OCFS2_PATCHES) $(KENV)
 	@test -n "$(KSRC_TAR)" || { echo "run 'make deps' first" >&2; exit 1; }
 	bash fs/ocfs2/prepare.sh $(KSRC_TAR) $(OCFS2_SRC)
 	@touch $@
 
 ocfs2: $(OCFS2_SRC)/.stamp
 	$(MAKE) -j$$(nproc) -C $(KDIR) M=$(OCFS2_SRC)/fs/ocfs2 modules
-	@mkdir -p $(BUILD)/ocfs2
-	cp $(OCFS2_SRC)/fs/ocfs2/ocfs2.ko $(BUILD)/ocfs2/ocfs2.ko
+	@mkdir -p $(BUILD)/ocfs2$(KSUFFIX)
+	cp $(OCFS2_SRC)/fs/ocfs2/ocfs2.ko $(BUILD)/ocfs2$(KSUFFIX)/ocfs2.ko
 
 tools:
 	@$(MAKE) --no-print-directory -C tools/archipctl

@@ -10,6 +10,9 @@
 #   nbd     NBD: qemu-nbd on s1 exporting a file on the same OCFS2
 #           (direct I/O), connected from h1 by nbd-client
 #   local   fio on s1, direct I/O on a file on the OCFS2 mount (the limit)
+#   volatile  (writes only) archip with the server's sync_writes=N: writes
+#           answered before they are stable, which archip never does; the
+#           gap to "archip" is what durability (an fdatasync per write) costs
 #
 # Every target is 256 MiB and written fully first (unwritten extents would
 # read as zeros for free).  Prints IOPS, MB/s and p99 latency, with archip
@@ -79,6 +82,11 @@ for op in $OPS; do
 			echo "$op $bs $qd nvme $(run_fio h1 "$NVME" $op $bs $qd)" >>"$res"
 			echo "$op $bs $qd nbd $(run_fio h1 /dev/nbd0 $op $bs $qd)" >>"$res"
 			echo "$op $bs $qd local $(run_fio s1 $SAN/local.img $op $bs $qd)" >>"$res"
+			if [ "$op" = randwrite ]; then
+				on s1 "echo N >/sys/module/archip_srv/parameters/sync_writes"
+				echo "$op $bs $qd volatile $(run_fio h1 /dev/archip/bench $op $bs $qd)" >>"$res"
+				on s1 "echo Y >/sys/module/archip_srv/parameters/sync_writes"
+			fi
 			echo "bench: $op bs=$bs qd=$qd done" >&2
 		done
 	done
@@ -91,16 +99,21 @@ awk '
   if (!(k in seen)) { seen[k] = 1; keys[++n] = k } }
 END {
 	printf "fio, direct, libaio; 1 storage + 1 hypervisor VM (emulated: compare ratios)\n\n"
-	printf "%-10s %5s %3s | %-20s | %-20s | %-20s | %-20s | %8s %8s\n", "op", "bs", "qd",
-	       "archip IOPS MB/s p99", "nvme-tcp", "nbd", "local (limit)", "vs nvme", "vs nbd"
+	printf "%-10s %5s %3s | %-20s | %-20s | %-20s | %-20s | %8s %8s %9s\n", "op", "bs", "qd",
+	       "archip IOPS MB/s p99", "nvme-tcp", "nbd", "local (limit)", "vs nvme", "vs nbd",
+	       "vs volatile"
 	for (i = 1; i <= n; i++) {
 		k = keys[i]; split(k, f, " ")
 		printf "%-10s %5s %3s", f[1], f[2], f[3]
 		split("archip nvme nbd local", t, " ")
 		for (j = 1; j <= 4; j++)
 			printf " | %6d %6.1f %6sus", iops[k, t[j]], mbs[k, t[j]], p99[k, t[j]]
-		printf " | %7.2fx %7.2fx\n", iops[k, "archip"] / (iops[k, "nvme"] ? iops[k, "nvme"] : 1),
+		printf " | %7.2fx %7.2fx", iops[k, "archip"] / (iops[k, "nvme"] ? iops[k, "nvme"] : 1),
 		       iops[k, "archip"] / (iops[k, "nbd"] ? iops[k, "nbd"] : 1)
+		if ((k, "volatile") in iops)
+			printf " %8.2fx (%d IOPS)", iops[k, "archip"] / (iops[k, "volatile"] ? iops[k, "volatile"] : 1),
+			       iops[k, "volatile"]
+		printf "\n"
 	}
 }' "$res"
 rm -f "$res"

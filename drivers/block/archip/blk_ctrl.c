@@ -23,7 +23,9 @@
 #define CONNECT_WAIT	(5 * HZ)
 /* ACQUIRE anew: how long the server waits for older writers to end. */
 #define LOCK_WAIT_MS	60000
-/* BIND: how long to wait for the slot's previous connection to end. */
+/* BIND, or ACQUIRE taking the lock back: how long to wait for the
+ * previous connection (its server may be dead, not yet evicted) to end.
+ */
 #define BIND_WAIT_MS	30000
 
 static long io_timeout(struct archip_dev *dev)
@@ -61,7 +63,7 @@ static int ctrl_connect(struct archip_dev *dev, const char **why)
  */
 static int ctrl_acquire(struct archip_dev *dev, u32 expect, const char **why)
 {
-	u32 wait = expect ? 0 : LOCK_WAIT_MS;
+	u32 wait = expect ? BIND_WAIT_MS : LOCK_WAIT_MS;
 	struct archip_acquire_rep ar;
 	char lock[ARCHIP_VOL_NAME_MAX + 8];
 	int st, err;

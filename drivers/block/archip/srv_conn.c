@@ -210,8 +210,9 @@ static u32 next_epoch(u32 e)
  * Take lock @name for this connection.  @expect 0: take it anew, growing
  * its epoch, then wait (up to @wait_ms) until every connection bound to an
  * older epoch has ended.  @expect E: take back the lock held at epoch E
- * (after a lost connection): -EINPROGRESS while someone (the old
- * connection) still holds it at E, -ESTALE if it moved on.
+ * (after a lost connection), waiting up to @wait_ms for the old
+ * connection to let go: -EINPROGRESS if it still holds it at E, -ESTALE if
+ * the lock moved on.
  */
 static int do_acquire(struct conn *c, const char *name, u32 expect,
 		      u32 wait_ms, u32 *epoch)
@@ -236,7 +237,8 @@ static int do_acquire(struct conn *c, const char *name, u32 expect,
 	hl = kzalloc(sizeof(*hl), GFP_KERNEL);
 	if (!hl)
 		goto out;
-	f = archip_store_lock(st, name, true, 0);
+	/* Taking it back, wait (bounded) for our old connection to end. */
+	f = archip_store_lock(st, name, true, expect ? wait_ms : 0);
 	if (IS_ERR(f)) {
 		kfree(hl);
 		err = PTR_ERR(f);

@@ -1,0 +1,226 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Faults as they happen, under load, each verified against the data:
+# a storage node's QEMU killed or stopped, a hypervisor killed or cut off,
+# late writes from a connection the client gave up, a server that serves
+# smaller requests, discards of tiny objects, a forced unmap under a
+# mounted filesystem.  Ends with fsck.ocfs2 and the consoles' check.
+. "$(dirname "$0")/lib.sh"
+use_lab
+CTL="$B/archipctl"
+LAB=$ARCHIP_LAB
+
+ktap_plan 12
+
+# wait_until SECS CMD...: poll CMD every second, at most SECS seconds.
+wait_until() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	return 1
+}
+
+# fio_bg NODE TAG ARGS: run fio in the background on NODE; its exit status
+# lands in /tmp/TAG.rc, terse output in /tmp/TAG.
+fio_bg() {
+	local n=$1 t=$2
+	shift 2
+	lab "$n" "rm -f /tmp/$t /tmp/$t.rc; (fio --name=$t $* --direct=1 --ioengine=libaio \
+		--verify=crc32c --verify_fatal=1 --output-format=terse --terse-version=3 \
+		>/tmp/$t 2>&1; echo \$? >/tmp/$t.rc) >/dev/null 2>&1 &"
+}
+# fio_ok NODE TAG SECS: wait for it; pass if it exited 0 with 0 errors.
+fio_ok() {
+	wait_until "$3" lab "$1" "test -e /tmp/$2.rc" || { echo "fio did not finish in $3 s"; return 1; }
+	lab "$1" "echo fio exit \$(cat /tmp/$2.rc), errors \$(cut -d';' -f5 /tmp/$2 | tail -1);
+		grep -m3 -E 'verify|err' /tmp/$2;
+		test \$(cat /tmp/$2.rc) = 0 && test \"\$(cut -d';' -f5 /tmp/$2 | tail -1)\" = 0"
+}
+# sysf VOL: the sysfs directory of VOL's device, for a command on a node.
+sysf() { echo "/sys/block/\$(basename \$(readlink -f /dev/archip/$1))/archip"; }
+state() { lab "$1" "cat $(sysf "$2")/state"; }
+servers_start() {
+	local n
+	for n in "$@"; do
+		lab "$n" "lsmod | grep -q archip_srv || modprobe archip_srv; mkdir -p $STORE &&
+			$CTL server start --root $STORE" || return 1
+	done
+}
+
+if ! out=$("$LABCMD" up -s 2 -H 2 -o noopenlocks,nowritelocks 2>&1) ||
+   ! out=$(servers_start s1 s2 2>&1 && lab h1 "modprobe archip_blk" && lab h2 "modprobe archip_blk"); then
+	ktap_fail "lab up: 2 storage nodes, 2 hypervisors, servers and archip_blk"
+	ktap_diag <<<"$out"
+	exit 1
+fi
+ktap_pass "lab up: 2 storage nodes, 2 hypervisors, servers and archip_blk"
+
+# ------------------------------------------------ a storage node dies
+storage_death() {
+	local t0 t1
+	lab h1 "$CTL volume create k --size 256M --server $S1 &&
+		$CTL map k --server $S1,$S2 --io-timeout 10 >/dev/null" || return 1
+	fio_bg h1 k "--filename=/dev/archip/k --rw=randwrite --bs=4k --iodepth=16 --size=64M"
+	wait_until 120 lab h1 "test \$(grep writes $(sysf k)/counters | cut -d' ' -f2) -ge 3000" ||
+		{ echo "no write load"; return 1; }
+	"$LABCMD" kill s1
+	t0=$(date +%s)
+	wait_until 180 lab h1 "test \$(grep reconnects $(sysf k)/counters | cut -d' ' -f2) -ge 1 &&
+		grep -qx live $(sysf k)/state" || { echo "I/O never moved to s2"; return 1; }
+	t1=$(date +%s)
+	echo "s1 killed under load; I/O on s2 again after $((t1 - t0)) s"
+	fio_ok h1 k 300 || return 1
+	# A second, read-only pass over everything fio wrote, all through s2.
+	lab h1 "fio --name=kv --filename=/dev/archip/k --rw=randwrite --bs=4k --size=64M --direct=1 \
+		--verify=crc32c --verify_only --verify_fatal=1 --output-format=terse --terse-version=3 >/tmp/kv &&
+		echo second verify pass: errors \$(cut -d';' -f5 /tmp/kv) && test \"\$(cut -d';' -f5 /tmp/kv)\" = 0 &&
+		$CTL unmap k"
+}
+check "storage node s1 killed under fio randwrite verify: no acknowledged write lost" storage_death
+
+check "archip-lab start s1: back in the cluster with the SAN mounted, server up" bash -c "
+	$(declare -f lab servers_start); LABCMD=$(printf %q "$LABCMD") CTL=$CTL STORE=$STORE
+	\"\$LABCMD\" start s1 >/dev/null && lab s1 'grep -q \" /mnt/san ocfs2 .*noopenlocks\" /proc/mounts' &&
+	servers_start s1"
+
+# ------------------------------------------ a hypervisor is cut off
+cut_off() {
+	local t0 t1 out
+	head -c 8M /dev/urandom >"$LAB/nodes/h1/share/a" && head -c 8M /dev/urandom >"$LAB/nodes/h2/share/b" &&
+		sha256sum <"$LAB/nodes/h1/share/a" >"$LAB/nodes/h2/share/a.sum" || return 1
+	lab h1 "$CTL volume create c --size 64M --server $S1 && $CTL map c --server $S1,$S2 >/dev/null &&
+		dd if=/lab/a of=/dev/archip/c bs=1M oflag=direct status=none" || return 1
+	"$LABCMD" cut h1
+	t0=$(date +%s)
+	wait_until 90 lab h2 "$CTL map c --server $S2,$S1" || { echo "h2 could not map c within 90 s"; return 1; }
+	t1=$(date +%s)
+	echo "h1 cut off; h2 mapped the volume read-write after $((t1 - t0)) s (lease 20 s)"
+	lab h2 "test \"\$(head -c 8M /dev/archip/c | sha256sum)\" = \"\$(cat /lab/a.sum)\" &&
+		echo h2 reads everything h1 wrote &&
+		dd if=/lab/b of=/dev/archip/c bs=1M oflag=direct status=none" || return 1
+	"$LABCMD" heal h1
+	out=$(lab h1 "dd if=/dev/zero of=/dev/archip/c bs=4k count=1 oflag=direct 2>&1")
+	echo "h1 writes again: $out"
+	lab h1 "! dd if=/dev/zero of=/dev/archip/c bs=4k count=1 oflag=direct status=none 2>/dev/null" ||
+		{ echo "h1 could write after losing its lease"; return 1; }
+	wait_until 120 lab h1 "grep -qx fenced $(sysf c)/state" ||
+		{ echo "h1 state: $(state h1 c)"; return 1; }
+	echo "h1 state: fenced"
+	lab h2 "test \"\$(head -c 8M /dev/archip/c | sha256sum)\" = \"\$(sha256sum </lab/b)\" &&
+		echo h2 still reads its own data, untouched by h1" &&
+	lab h1 "$CTL unmap c" && lab h2 "$CTL unmap c"
+}
+check "hypervisor h1 cut off: h2 maps within the lease, h1 comes back fenced (EIO), no stale write" cut_off
+
+# ------------------------------------- late writes of a dropped connection
+late_write() {
+	local obj=d.l.0000000000000000 p=/sys/module/archip_srv/parameters
+	head -c 64k /dev/urandom >"$LAB/nodes/h2/share/A" && head -c 64k /dev/urandom >"$LAB/nodes/h2/share/B" || return 1
+	lab h2 "$CTL volume create l --size 64M --server $S2 &&
+		$CTL map l --server $S2,$S1 --queues 1 --io-timeout 6 >/dev/null &&
+		dd if=/dev/zero of=/dev/archip/l bs=64k count=1 oflag=direct status=none" || return 1
+	lab s2 "echo $obj >$p/fault_delay_match && echo 20000 >$p/fault_delay_ms" || return 1
+	# A is held 20 s on s2; h2 gives the connection up after 6 s and
+	# resends; B follows.  A must not land after B.
+	lab h2 "dd if=/lab/A of=/dev/archip/l bs=64k oflag=direct status=none" &
+	wait_until 30 lab s2 "dmesg | grep -q 'delaying WRITE $obj'" || { echo "no delayed write on s2"; return 1; }
+	lab s2 "echo 0 >$p/fault_delay_ms" || return 1
+	wait || return 1
+	lab h2 "dd if=/lab/B of=/dev/archip/l bs=64k oflag=direct status=none" || return 1
+	# Give any straggler time to land (the delay was 20 s).
+	sleep 25
+	lab h2 "echo 3 >/proc/sys/vm/drop_caches;
+		test \"\$(dd if=/dev/archip/l bs=64k count=1 iflag=direct status=none | sha256sum)\" = \"\$(sha256sum </lab/B)\" &&
+		echo the block holds B, the newest write; grep reconnects $(sysf l)/counters &&
+		$CTL unmap l"
+}
+check "a write held 20 s on s2 after the client gave its connection up never lands after newer writes" late_write
+
+# --------------------------------------------- a storage node hangs
+hung_server() {
+	lab h2 "$CTL volume create h --size 256M --server $S2 &&
+		$CTL map h --server $S2,$S1 --io-timeout 6 >/dev/null" || return 1
+	fio_bg h2 h "--filename=/dev/archip/h --rw=randwrite --bs=16k --iodepth=16 --size=64M"
+	wait_until 120 lab h2 "test \$(grep writes $(sysf h)/counters | cut -d' ' -f2) -ge 1000" ||
+		{ echo "no write load"; return 1; }
+	"$LABCMD" stop s2
+	# Shorter than o2net's idle timeout (30 s): s2 stays in the cluster.
+	wait_until 20 lab h2 "grep -qx reconnecting $(sysf h)/state"
+	echo "h2 during the stall: $(state h2 h)"
+	sleep 8		# the fault itself: s2 stays frozen a while longer
+	"$LABCMD" cont s2
+	fio_ok h2 h 300 || return 1
+	lab h2 "grep reconnects $(sysf h)/counters && timeout 60 $CTL unmap h"
+}
+check "storage node s2 frozen (SIGSTOP) under fio verify: I/O moves, no error, unmap does not hang" hung_server
+
+# -------------------------------------------- a hypervisor dies
+# The pattern's checksum goes to h2 through the host.
+hv_death_check() {
+	head -c 6M /dev/urandom >"$LAB/nodes/h1/share/d" || return 1
+	sha256sum <"$LAB/nodes/h1/share/d" >"$LAB/nodes/h2/share/d.sum" || return 1
+	lab h1 "$CTL volume create d --size 64M --server $S1 && $CTL map d --server $S1,$S2 >/dev/null &&
+		dd if=/lab/d of=/dev/archip/d bs=1M oflag=direct status=none" || return 1
+	"$LABCMD" kill h1
+	local t0 t1
+	t0=$(date +%s)
+	wait_until 90 lab h2 "$CTL map d --server $S2,$S1" || { echo "h2 could not map d within 90 s"; return 1; }
+	t1=$(date +%s)
+	echo "h1 killed; h2 mapped the volume after $((t1 - t0)) s (lease 20 s)"
+	lab h2 "test \"\$(head -c 6M /dev/archip/d | sha256sum)\" = \"\$(cat /lab/d.sum)\" &&
+		echo h2 reads every block h1 wrote && $CTL unmap d"
+}
+check "hypervisor h1 killed with a volume mapped: h2 maps it within the lease, reads all h1 wrote" hv_death_check
+
+# ------------------------------------------ limits, tiny objects, force
+small_io() {
+	# s1 serves at most 64 KiB per request; the volume's data is on s2.
+	lab s1 "$CTL server stop && $CTL server start --root $STORE --max-io 64K" || return 1
+	lab h2 "$CTL volume create m --size 64M --server $S2 &&
+		$CTL map m --server $S2,$S1 --queues 1 --io-timeout 6 >/dev/null &&
+		dd if=/dev/urandom of=/dev/archip/m bs=1M count=8 oflag=direct status=none" || return 1
+	# s2's server restarts: the reconnect finds s1 too small, waits for s2.
+	lab s2 "$CTL server stop && $CTL server start --root $STORE" || return 1
+	lab h2 "fio --name=m --filename=/dev/archip/m --rw=randwrite --bs=1M --size=16M --direct=1 \
+		--verify=crc32c --verify_fatal=1 --output-format=terse --terse-version=3 >/tmp/m &&
+		test \"\$(cut -d';' -f5 /tmp/m)\" = 0 && cat $(sysf m)/server &&
+		dmesg | grep -m1 'takes requests up to 65536 bytes' && $CTL unmap m" || return 1
+	lab s1 "$CTL server stop && $CTL server start --root $STORE"
+}
+check "a server that takes smaller requests is skipped on reconnect; 1 MiB verify on the other" small_io
+
+tiny_discard() {
+	lab h2 "$CTL volume create t --size 64M --server $S2 && $CTL map t --server $S2 >/dev/null &&
+		dd if=/dev/urandom of=/dev/archip/t bs=512 count=1 oflag=direct status=none &&
+		blkdiscard /dev/archip/t && blkdiscard -z -o 0 -l 4194304 /dev/archip/t &&
+		test \"\$(dd if=/dev/archip/t bs=4k count=1 iflag=direct status=none | tr -d '\\\\0' | wc -c)\" = 0 &&
+		echo discard and write-zeroes of a 512-byte object: zeros && $CTL unmap t"
+}
+check "discard and write-zeroes of an object smaller than 4 KiB succeed and read zeros" tiny_discard
+
+force_unmap() {
+	lab h2 "$CTL volume create f --size 128M --server $S2 && $CTL map f --server $S2 >/dev/null &&
+		mkfs.ext4 -q /dev/archip/f && mkdir -p /mnt/f && mount /dev/archip/f /mnt/f &&
+		(while :; do dd if=/dev/urandom of=/mnt/f/x bs=64k count=16 conv=fsync status=none || exit 0; done) \
+			>/dev/null 2>&1 </dev/null & w=\$!
+		while ! test -s /mnt/f/x; do sleep 0.2; done
+		d=\$(basename \$(readlink -f /dev/archip/f))
+		$CTL unmap --force f && echo forced /dev/\$d &&
+		for i in \$(seq 30); do kill -0 \$w 2>/dev/null || break; sleep 1; done &&
+		umount /mnt/f && echo umounted && ! test -e /sys/block/\$d && echo gone"
+}
+check "unmap --force under a mounted ext4 with a writer, then umount: no splat" force_unmap
+
+fsck_clean() {
+	lab s1 "$CTL server stop" && lab s2 "$CTL server stop" &&
+	"$LABCMD" umount s1 && "$LABCMD" umount s2 && lab s1 "fsck.ocfs2 -fn /dev/vda"
+}
+check "fsck.ocfs2 -fn finds the filesystem clean after all of it" fsck_clean
+
+check "no WARN, BUG, oops, lockdep/KASAN report or hung task on any node" "$LABCMD" check
+
+ktap_finish
