@@ -45,11 +45,20 @@ cross_hypervisor() {
 }
 check "mkfs.ext4 and files on h1 (via s1), then on h2 via s2: every file bit-exact" cross_hypervisor
 
-check "a volume mapped on h2 cannot be mapped on h1 (clear error); --read-only can" lab h1 "
-	out=\$($CTL map vol1 --server $S1 2>&1); rc=\$?; echo \"\$out\"
-	test \$rc != 0 && echo \"\$out\" | grep -q 'mapped elsewhere' || exit 1
-	dev=\$($CTL map vol1 --read-only --server $S1) && test \$(blockdev --getro \$dev) = 1 &&
-	dd if=\$dev bs=1M count=4 iflag=direct status=none | od -An | head -1 && $CTL unmap \$dev"
+# The read-only map on h1 must read what h2, the writer, reads: 32 MiB of
+# ext4 data compared by sha256 (and not all zeros).
+ro_map() {
+	lab h1 "out=\$($CTL map vol1 --server $S1 2>&1); rc=\$?; echo \"\$out\"
+		test \$rc != 0 && echo \"\$out\" | grep -q 'mapped elsewhere' || exit 1
+		dev=\$($CTL map vol1 --read-only --server $S1) && test \$(blockdev --getro \$dev) = 1 &&
+		dd if=\$dev bs=1M skip=8 count=32 iflag=direct status=none | sha256sum >/lab/ro.sum &&
+		$CTL unmap \$dev" || return 1
+	cp "$ARCHIP_LAB/nodes/h1/share/ro.sum" "$ARCHIP_LAB/nodes/h2/share/ro.sum" || return 1
+	lab h2 "dd if=/dev/archip/vol1 bs=1M skip=8 count=32 iflag=direct status=none | sha256sum |
+		cmp - /lab/ro.sum && test \"\$(cat /lab/ro.sum)\" != \"\$(head -c 32M /dev/zero | sha256sum)\" &&
+		echo read-only map on h1 reads what h2 reads"
+}
+check "a volume mapped on h2 cannot be mapped on h1 (clear error); --read-only can, same data" ro_map
 
 check "unmap of a mounted device and remove of a mapped volume are refused" lab h2 "
 	out=\$($CTL unmap vol1 2>&1); echo \"\$out\"; echo \"\$out\" | grep -q 'device is open' || exit 1

@@ -36,6 +36,20 @@ check() {
 	fi
 }
 
+# check_v DESC CMD...: as check, and shows CMD's output as diagnostics
+# either way (the fault tests' measured times and counts).
+check_v() {
+	local desc=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ktap_pass "$desc"
+		printf '%s\n' "$out" | tail -n 12 | ktap_diag
+	else
+		ktap_fail "$desc"
+		printf '%s\n' "$out" | tail -n 30 | ktap_diag
+	fi
+}
+
 # lab NODE CMD: run a bash command line on a lab node.
 lab() { local n=$1; shift; "$LABCMD" run "$n" "$*"; }
 

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 use_lab
 
-ktap_plan 22
+ktap_plan 23
 
 if ! out=$("$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks 2>&1); then
 	ktap_fail "lab up: 2 storage nodes with OCFS2 (noopenlocks,nowritelocks) + 1 hypervisor"
@@ -101,9 +101,26 @@ check "status --json lists connections and per-op counters" lab s1 "
 check "stop with clients connected: clean, clients disconnected, start again" lab s1 "
 	$B/archip-obj -s $S1 lock vol4 60 >/tmp/l4 2>&1 & p=\$!
 	$B/archip-obj -s $S1 bench write 65536 8 60 >/tmp/b4 2>&1 & q=\$!
-	sleep 3; $B/archipctl server stop || exit 1
-	wait \$p; a=\$?; wait \$q; b=\$?; echo lock \$a bench \$b; cat /tmp/l4 /tmp/b4
-	test \$a != 0 && test \$b != 0 && $B/archipctl server start --root $STORE"
+	for i in \$(seq 100); do grep -q '^acquired' /tmp/l4 && break; sleep 0.1; done
+	test \$(ss -Htn state established '( dport = :7890 )' | wc -l) -ge 2 || { echo 'clients not connected'; exit 1; }
+	$B/archipctl server stop || exit 1
+	# The busy client fails at once with a lost connection; the idle
+	# one's socket was closed by the server (CLOSE-WAIT on its side).
+	wait \$q; b=\$?; echo bench exit \$b; cat /tmp/b4
+	test \$b = 1 && grep -Eq 'connection lost|send failed' /tmp/b4 || exit 1
+	ss -Htn state close-wait '( dport = :7890 )' | grep -q . || { echo 'idle client not disconnected'; exit 1; }
+	kill \$p; wait \$p
+	$B/archipctl server start --root $STORE &&
+	test \"\$($B/archipctl --json server status | grep -o '\"connections\":\\[\\]')\" != ''"
+
+many_conns() {
+	lab s1 "$B/archipctl server stop && $B/archipctl server start --root $STORE --max-conns 600" || return 1
+	out=$(lab h1 "python3 $SELFTESTS/conns.py $S1 7890 610") || return 1
+	echo "from h1: $out"
+	lab s1 "$B/archipctl server stop && $B/archipctl server start --root $STORE" || return 1
+	[ "$out" = "600 accepted 10 busy 0 other" ]
+}
+check "600 connections at once from one hypervisor are served; past --max-conns a clean busy" many_conns
 
 check "rmmod with a running server and a connected client" lab s1 "
 	$B/archip-obj -s $S1 lock vol5 60 >/dev/null 2>&1 & sleep 3

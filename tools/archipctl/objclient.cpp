@@ -97,25 +97,30 @@ std::vector<std::string> ObjClient::list(const std::string &prefix)
 {
 	std::vector<std::string> names;
 	std::vector<char> buf(c_.max_io);
+	uint64_t cursor = 0;
 
-	for (;;) {
+	while (cursor != ARCHIP_LIST_DONE) {
 		struct archip_reply rep;
+		struct archip_list_rep lr;
 		uint64_t tag = c_.next_tag++;
 
-		if (archip_client_send(&c_, ARCHIP_OP_LIST, 0, tag, prefix.c_str(),
-				       names.size(), c_.max_io, nullptr, 0) ||
+		if (archip_client_send(&c_, ARCHIP_OP_LIST, 0, tag, prefix.c_str(), cursor,
+				       c_.max_io, nullptr, 0) ||
 		    archip_client_recv(&c_, &rep, buf.data(), buf.size()))
 			throw Error("list: " + std::string(c_.error));
 		if (rep.status)
 			throw op_error("list", rep.status);
-		if (!rep.data_len)
-			return names;
-		for (size_t i = 0; i < rep.data_len;) {
-			std::string n(buf.data() + i);
+		if (rep.data_len < sizeof(lr))
+			throw Error("list: short reply from the server");
+		std::memcpy(&lr, buf.data(), sizeof(lr));
+		cursor = le64toh(lr.cursor);
+		for (size_t i = sizeof(lr); i < rep.data_len;) {
+			std::string n(buf.data() + i, strnlen(buf.data() + i, rep.data_len - i));
 			i += n.size() + 1;
 			names.push_back(n);
 		}
 	}
+	return names;
 }
 
 bool ObjClient::acquire(const std::string &lock)

@@ -226,7 +226,7 @@ void setup_server(CLI::App &app)
 	auto *st = srv->add_subcommand("start", "start serving objects stored under --root");
 	st->add_option("--root", o->root, "store directory on the OCFS2 mount")->required();
 	st->add_option("--listen", o->listen, "IPv4 ADDR[:PORT] to listen on (default 0.0.0.0:7890)");
-	st->add_option("--max-conns", o->max_conns, "connection limit (1-512, default 256)");
+	st->add_option("--max-conns", o->max_conns, "connection limit (1-4096, default 1024)");
 	st->add_option("--max-io", o->max_io, "largest request payload (4K-16M, default 1M)");
 	st->add_option("--max-inflight", o->max_inflight,
 		       "requests in flight per connection (1-1024, default 128)");

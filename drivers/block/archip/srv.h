@@ -41,13 +41,13 @@ struct archip_srv {
 	struct work_struct accept_work;
 	void (*listener_data_ready)(struct sock *sk);
 
-	/* Accepting, connection receive loops, request execution. */
+	/* Accepting, request execution (receive: a thread per connection). */
 	struct workqueue_struct *accept_wq;
-	struct workqueue_struct *rx_wq;
 	struct workqueue_struct *io_wq;
 
-	struct mutex conns_mutex;	/* conns, nr_conns, stopping */
+	struct mutex conns_mutex;	/* conns, rx_threads, nr_conns, stopping */
 	struct list_head conns;
+	struct list_head rx_threads;
 	unsigned int nr_conns;
 	wait_queue_head_t conns_wait;	/* nr_conns dropped */
 	bool stopping;

@@ -31,6 +31,8 @@
 #include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/kref.h>
+#include <linux/kthread.h>
+#include <linux/sched/task.h>
 #include <linux/module.h>
 #include <linux/net.h>
 #include <linux/overflow.h>
@@ -62,7 +64,21 @@ module_param_string(fault_delay_match, fault_delay_match,
 MODULE_PARM_DESC(fault_delay_match, "object name substring of the WRITEs to delay");
 
 /*
- * One client connection.  Lifetime: the receive work holds the first
+ * A connection's receive thread: one per connection, so that a receive
+ * blocked in its socket never holds up another connection (a workqueue
+ * would cap them at WQ_MAX_ACTIVE).  Lifetime: owned by the server's
+ * rx_threads list; the thread marks itself done once it let go of its
+ * connection, and is reaped, with kthread_stop() waiting until it has left
+ * this module's code, at the next accept or at server stop.
+ */
+struct rx_thread {
+	struct list_head node;		/* srv->rx_threads */
+	struct task_struct *task;
+	bool done;
+};
+
+/*
+ * One client connection.  Lifetime: the receive thread holds the first
  * reference and each request in flight (struct io) one more; the last put
  * (conn_release) drops the connection's locks, so a lock outlives every
  * request made under it, then unlinks and frees the connection.
@@ -72,8 +88,9 @@ struct conn {
 	struct archip_srv *srv;
 	struct socket *sock;
 	struct list_head node;		/* srv->conns */
-	struct work_struct rx_work;
+	struct rx_thread *rx;
 	struct sockaddr_in peer;
+	bool busy;			/* accepted over max_conns */
 
 	u64 client_id;
 	u64 features;
@@ -430,9 +447,14 @@ static bool changes_data(u8 op)
 static void fault_delay(struct io *io)
 {
 	unsigned int ms = READ_ONCE(fault_delay_ms);
+	char match[sizeof(fault_delay_match)];
 
-	if (ms && io->op == ARCHIP_OP_WRITE && fault_delay_match[0] &&
-	    strstr(io->name, fault_delay_match)) {
+	if (!ms || io->op != ARCHIP_OP_WRITE)
+		return;
+	/* As written to sysfs: maybe with a newline. */
+	strscpy(match, fault_delay_match, sizeof(match));
+	match[strcspn(match, "\n")] = '\0';
+	if (match[0] && strstr(io->name, match)) {
 		pr_info("fault injection: delaying WRITE %s by %u ms\n",
 			io->name, ms);
 		msleep(ms);
@@ -490,16 +512,27 @@ static void io_work(struct work_struct *work)
 			small_len = sizeof(stat);
 		break;
 	}
-	case ARCHIP_OP_LIST:
+	case ARCHIP_OP_LIST: {
+		struct archip_list_rep *lr;
+		u64 next;
+
+		status = -EINVAL;
+		if (io->len <= sizeof(*lr))
+			break;
 		status = -ENOMEM;
 		names = kvmalloc(io->len, GFP_KERNEL);
-		if (names)
-			status = archip_store_list(st, io->name, io->off, names,
-						   io->len, &small_len);
+		if (!names)
+			break;
+		lr = (struct archip_list_rep *)names;
+		status = archip_store_list(st, io->name, io->off,
+					   names + sizeof(*lr),
+					   io->len - sizeof(*lr), &small_len,
+					   &next);
+		lr->cursor = cpu_to_le64(next);
 		small = names;
-		if (status)
-			small_len = 0;
+		small_len = status ? 0 : small_len + sizeof(*lr);
 		break;
+	}
 	case ARCHIP_OP_COPY:
 		status = archip_store_copy(st, io->name, io->name2);
 		break;
@@ -588,7 +621,7 @@ static int check_req(struct conn *c, const struct archip_req *rq,
 		*why = "LIST answer size is 0 or over max_io, or with a payload";
 		if (!len || len > c->max_io || dlen)
 			return -EPROTO;
-		/* off is a count of names to skip, not a byte offset */
+		/* off is a cursor, not a byte offset: any value */
 		break;
 	case ARCHIP_OP_DISCARD:
 	case ARCHIP_OP_WRITE_ZEROES:
@@ -808,27 +841,44 @@ static void conn_put(struct conn *c)
 	kref_put(&c->ref, conn_release);
 }
 
-static void rx_work(struct work_struct *work)
+static int rx_main(void *data)
 {
-	struct conn *c = container_of(work, struct conn, rx_work);
-	struct archip_srv *srv = c->srv;
-	bool busy;
+	struct conn *c = data;
+	struct rx_thread *rx = c->rx;
 	int err;
 
-	mutex_lock(&srv->conns_mutex);
-	busy = srv->nr_conns > srv->cfg.max_conns;
-	mutex_unlock(&srv->conns_mutex);
-
-	err = handshake(c, busy);
+	err = handshake(c, c->busy);
 	while (!err)
 		err = recv_request(c);
 
 	/* The last request to finish (or we) releases the connection. */
 	kernel_sock_shutdown(c->sock, SHUT_RDWR);
 	conn_put(c);
+	WRITE_ONCE(rx->done, true);
+	return 0;
 }
 
-int archip_conn_create(struct archip_srv *srv, struct socket *sock)
+/* Stop and free the receive threads that are done (@all: every one, at
+ * server stop, once no connection is left).
+ */
+void archip_srv_conn_reap(struct archip_srv *srv, bool all)
+{
+	struct rx_thread *rx, *tmp;
+	LIST_HEAD(dead);
+
+	mutex_lock(&srv->conns_mutex);
+	list_for_each_entry_safe(rx, tmp, &srv->rx_threads, node)
+		if (all || READ_ONCE(rx->done))
+			list_move(&rx->node, &dead);
+	mutex_unlock(&srv->conns_mutex);
+	list_for_each_entry_safe(rx, tmp, &dead, node) {
+		kthread_stop(rx->task);
+		put_task_struct(rx->task);
+		kfree(rx);
+	}
+}
+
+int archip_srv_conn_create(struct archip_srv *srv, struct socket *sock)
 {
 	struct conn *c;
 	int len;
@@ -836,10 +886,22 @@ int archip_conn_create(struct archip_srv *srv, struct socket *sock)
 	c = kzalloc(sizeof(*c), GFP_KERNEL);
 	if (!c)
 		return -ENOMEM;
-	kref_init(&c->ref);	/* the receive work's */
+	c->rx = kzalloc(sizeof(*c->rx), GFP_KERNEL);
+	if (!c->rx) {
+		kfree(c);
+		return -ENOMEM;
+	}
+	c->rx->task = kthread_create(rx_main, c, "archip_srv_rx");
+	if (IS_ERR(c->rx->task)) {
+		len = PTR_ERR(c->rx->task);
+		kfree(c->rx);
+		kfree(c);
+		return len;
+	}
+	get_task_struct(c->rx->task);	/* for kthread_stop() after it ended */
+	kref_init(&c->ref);	/* the receive thread's */
 	c->srv = srv;
 	c->sock = sock;
-	INIT_WORK(&c->rx_work, rx_work);
 	mutex_init(&c->send_lock);
 	mutex_init(&c->locks_lock);
 	spin_lock_init(&c->budget_lock);
@@ -869,15 +931,18 @@ int archip_conn_create(struct archip_srv *srv, struct socket *sock)
 	tcp_sock_set_user_timeout(sock->sk, srv->cfg.lease * MSEC_PER_SEC);
 
 	mutex_lock(&srv->conns_mutex);
+	/* Over the limit (in accept order): told so in the handshake. */
+	c->busy = srv->nr_conns >= srv->cfg.max_conns;
 	list_add_tail(&c->node, &srv->conns);
+	list_add_tail(&c->rx->node, &srv->rx_threads);
 	srv->nr_conns++;
 	mutex_unlock(&srv->conns_mutex);
-	queue_work(srv->rx_wq, &c->rx_work);
+	wake_up_process(c->rx->task);
 	return 0;
 }
 
 /* Server stop: end every connection; each cleans itself up. */
-void archip_conn_shutdown_all(struct archip_srv *srv)
+void archip_srv_conn_shutdown_all(struct archip_srv *srv)
 {
 	struct conn *c;
 
@@ -887,7 +952,7 @@ void archip_conn_shutdown_all(struct archip_srv *srv)
 	mutex_unlock(&srv->conns_mutex);
 }
 
-int archip_conn_fill_status(struct archip_srv *srv, struct sk_buff *skb)
+int archip_srv_conn_fill_status(struct archip_srv *srv, struct sk_buff *skb)
 {
 	struct nlattr *conns, *nest;
 	struct conn *c;

@@ -12,8 +12,9 @@ struct archip_srv;
 struct socket;
 struct sk_buff;
 
-int archip_conn_create(struct archip_srv *srv, struct socket *sock);
-void archip_conn_shutdown_all(struct archip_srv *srv);
-int archip_conn_fill_status(struct archip_srv *srv, struct sk_buff *skb);
+int archip_srv_conn_create(struct archip_srv *srv, struct socket *sock);
+void archip_srv_conn_shutdown_all(struct archip_srv *srv);
+void archip_srv_conn_reap(struct archip_srv *srv, bool all);
+int archip_srv_conn_fill_status(struct archip_srv *srv, struct sk_buff *skb);
 
 #endif

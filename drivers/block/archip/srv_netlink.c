@@ -10,7 +10,7 @@
 #include "srv.h"
 #include "srv_conn.h"
 
-#define DEFAULT_MAX_CONNS	256
+#define DEFAULT_MAX_CONNS	1024
 #define DEFAULT_LEASE		20
 #define DEFAULT_MAX_IO		(1u << 20)
 #define DEFAULT_MAX_INFLIGHT	128
@@ -21,7 +21,7 @@ static const struct nla_policy srv_policy[ARCHIP_SRV_A_MAX + 1] = {
 	[ARCHIP_SRV_A_PORT]		= NLA_POLICY_MIN(NLA_U16, 1),
 	[ARCHIP_SRV_A_ROOT]		= { .type = NLA_NUL_STRING,
 					    .len = PATH_MAX - 1 },
-	[ARCHIP_SRV_A_MAX_CONNS]	= NLA_POLICY_RANGE(NLA_U32, 1, 512),
+	[ARCHIP_SRV_A_MAX_CONNS]	= NLA_POLICY_RANGE(NLA_U32, 1, 4096),
 	[ARCHIP_SRV_A_MAX_IO]		= { .type = NLA_U32 },
 	[ARCHIP_SRV_A_MAX_INFLIGHT]	= NLA_POLICY_RANGE(NLA_U32, 1, 1024),
 	[ARCHIP_SRV_A_LEASE]		= NLA_POLICY_RANGE(NLA_U32, 3, 3600),
@@ -148,7 +148,7 @@ static int status_doit(struct sk_buff *skb, struct genl_info *info)
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_IO, srv->cfg.max_io) ||
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_INFLIGHT, srv->cfg.max_inflight) ||
 	     nla_put_u32(msg, ARCHIP_SRV_A_LEASE, srv->cfg.lease) ||
-	     put_ops(msg, srv) || archip_conn_fill_status(srv, msg)))
+	     put_ops(msg, srv) || archip_srv_conn_fill_status(srv, msg)))
 		goto err_unlock;
 	mutex_unlock(&archip_srv_mutex);
 

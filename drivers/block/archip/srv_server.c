@@ -33,6 +33,7 @@ static void accept_work(struct work_struct *work)
 	bool drop;
 	int err;
 
+	archip_srv_conn_reap(srv, false);
 	for (;;) {
 		err = kernel_accept(srv->listener, &sock, O_NONBLOCK);
 		if (err)
@@ -41,7 +42,7 @@ static void accept_work(struct work_struct *work)
 		drop = srv->stopping ||
 		       srv->nr_conns >= srv->cfg.max_conns + CONN_GRACE;
 		mutex_unlock(&srv->conns_mutex);
-		if (drop || archip_conn_create(srv, sock))
+		if (drop || archip_srv_conn_create(srv, sock))
 			sock_release(sock);
 	}
 	if (err != -EAGAIN)
@@ -131,6 +132,7 @@ int archip_srv_start(const struct archip_srv_config *cfg, const char **why)
 	srv->cfg = *cfg;
 	srv->server_id = get_random_u64();
 	INIT_LIST_HEAD(&srv->conns);
+	INIT_LIST_HEAD(&srv->rx_threads);
 	mutex_init(&srv->conns_mutex);
 	init_waitqueue_head(&srv->conns_wait);
 	INIT_WORK(&srv->accept_work, accept_work);
@@ -141,13 +143,9 @@ int archip_srv_start(const struct archip_srv_config *cfg, const char **why)
 	srv->accept_wq = alloc_ordered_workqueue("archip_srv_accept", WQ_HIGHPRI);
 	if (!srv->accept_wq)
 		goto err_free;
-	/* A receive loop blocks in its socket: one worker per connection. */
-	srv->rx_wq = alloc_workqueue("archip_srv_rx", WQ_UNBOUND, WQ_MAX_ACTIVE);
-	if (!srv->rx_wq)
-		goto err_accept_wq;
 	srv->io_wq = alloc_workqueue("archip_srv_io", WQ_UNBOUND, 0);
 	if (!srv->io_wq)
-		goto err_rx_wq;
+		goto err_accept_wq;
 	err = archip_store_open(&srv->store, cfg->root, why);
 	if (err)
 		goto err_io_wq;
@@ -163,8 +161,6 @@ err_store:
 	archip_store_close(&srv->store);
 err_io_wq:
 	destroy_workqueue(srv->io_wq);
-err_rx_wq:
-	destroy_workqueue(srv->rx_wq);
 err_accept_wq:
 	destroy_workqueue(srv->accept_wq);
 err_free:
@@ -183,11 +179,11 @@ void archip_srv_stop(void)
 	srv->stopping = true;
 	mutex_unlock(&srv->conns_mutex);
 	listen_stop(srv);
-	archip_conn_shutdown_all(srv);
+	archip_srv_conn_shutdown_all(srv);
 	wait_event(srv->conns_wait, !READ_ONCE(srv->nr_conns));
-	/* The receive works return right after they let go. */
+	/* The receive threads return right after they let go. */
+	archip_srv_conn_reap(srv, true);
 	destroy_workqueue(srv->accept_wq);
-	destroy_workqueue(srv->rx_wq);
 	destroy_workqueue(srv->io_wq);
 	/* Object files closed by workers are released asynchronously; let
 	 * that finish so the filesystem can be unmounted right after.

@@ -466,10 +466,10 @@ struct list_ctx {
 	struct dir_context ctx;
 	const char *prefix;
 	size_t plen;
-	u64 skip;
 	char *out;
 	u32 cap;
 	u32 used;
+	bool full;
 };
 
 static bool list_actor(struct dir_context *ctx, const char *name, int len,
@@ -479,12 +479,8 @@ static bool list_actor(struct dir_context *ctx, const char *name, int len,
 
 	if (type != DT_REG || len < lc->plen || memcmp(name, lc->prefix, lc->plen))
 		return true;
-	if (lc->skip) {
-		lc->skip--;
-		return true;
-	}
 	if (lc->used + len + 1 > lc->cap) {
-		lc->cap = 0;	/* full: stop everywhere */
+		lc->full = true;	/* ctx->pos stays on this entry */
 		return false;
 	}
 	memcpy(lc->out + lc->used, name, len);
@@ -493,33 +489,50 @@ static bool list_actor(struct dir_context *ctx, const char *name, int len,
 	return true;
 }
 
+#define CURSOR_DIR_SHIFT	48
+#define CURSOR_POS_MASK		((1ULL << CURSOR_DIR_SHIFT) - 1)
+
 /*
  * Names of objects starting with @prefix, NUL-terminated, as many as fit
- * in @cap bytes after skipping @skip of them.  An empty answer means the
- * caller has them all.
+ * in @cap bytes, from @cursor (0: the start).  *@next is where the next
+ * call goes on: the hash directory in its top 16 bits, the position in it
+ * (readdir's, stable on OCFS2) below; ARCHIP_LIST_DONE after the last
+ * name.  Each name is read once over all calls: a listing is O(N).
  */
-int archip_store_list(struct archip_store *st, const char *prefix, u64 skip,
-		      char *out, u32 cap, u32 *used)
+int archip_store_list(struct archip_store *st, const char *prefix, u64 cursor,
+		      char *out, u32 cap, u32 *used, u64 *next)
 {
 	struct list_ctx lc = {
 		.ctx.actor = list_actor,
 		.prefix = prefix,
 		.plen = strlen(prefix),
-		.skip = skip,
 		.out = out,
 		.cap = cap,
 	};
+	u64 i = cursor >> CURSOR_DIR_SHIFT;
 	struct file *dir;
-	int i, err = 0;
+	int err = 0;
 
-	for (i = 0; i < ARCHIP_STORE_DIRS && lc.cap && !err; i++) {
+	*used = 0;
+	*next = ARCHIP_LIST_DONE;
+	if (cursor == ARCHIP_LIST_DONE)
+		return 0;
+	for (; i < ARCHIP_STORE_DIRS && !err; i++) {
 		dir = dentry_open(&st->dirs[i], O_RDONLY | O_DIRECTORY,
 				  current_cred());
 		if (IS_ERR(dir))
 			return PTR_ERR(dir);
-		lc.ctx.pos = 0;
+		lc.ctx.pos = i == cursor >> CURSOR_DIR_SHIFT ?
+			     cursor & CURSOR_POS_MASK : 0;
 		err = iterate_dir(dir, &lc.ctx);
 		fput(dir);
+		if (lc.full) {
+			if (!lc.used)
+				return -EOVERFLOW;	/* one name over cap */
+			*next = (i << CURSOR_DIR_SHIFT) |
+				(lc.ctx.pos & CURSOR_POS_MASK);
+			break;
+		}
 	}
 	*used = lc.used;
 	return err;

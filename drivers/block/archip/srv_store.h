@@ -46,8 +46,8 @@ int archip_store_stat(struct archip_store *st, const char *name,
 		      u64 *size, u64 *allocated, bool *exists);
 int archip_store_copy(struct archip_store *st, const char *src,
 		      const char *dst);
-int archip_store_list(struct archip_store *st, const char *prefix, u64 skip,
-		      char *out, u32 cap, u32 *used);
+int archip_store_list(struct archip_store *st, const char *prefix, u64 cursor,
+		      char *out, u32 cap, u32 *used, u64 *next);
 struct file *archip_store_lock(struct archip_store *st, const char *name,
 			       bool excl, unsigned int wait_ms);
 void archip_store_unlock(struct file *lock);

@@ -81,7 +81,9 @@ enum archip_op {
 				 * lost connection; reply: archip_acquire_rep
 				 */
 	ARCHIP_OP_RELEASE,
-	ARCHIP_OP_LIST,		/* names starting with name; off: skip count */
+	ARCHIP_OP_LIST,		/* names starting with name, from cursor off;
+				 * reply: archip_list_rep, then the names
+				 */
 	ARCHIP_OP_BIND,		/* this connection writes for lock name at
 				 * epoch, in slot off; len: ms to wait for the
 				 * slot's previous connection to end
@@ -125,6 +127,13 @@ struct archip_rep {
 	__le64 tag;
 	__le32 data_len;
 	__le32 pad;
+};
+
+/* The start of a LIST reply; NUL-terminated names follow. */
+#define ARCHIP_LIST_DONE	(~0ULL)
+
+struct archip_list_rep {
+	__le64 cursor;		/* off of the next LIST; ARCHIP_LIST_DONE: no more */
 };
 
 /* The reply to ACQUIRE. */
