@@ -34,6 +34,11 @@ struct archip_op_stats {
 	atomic64_t bytes;
 };
 
+/*
+ * The running server.  Lifetime: created by START and freed by STOP (or
+ * module exit), both under archip_srv_mutex; STOP ends every connection
+ * and waits until each has released itself and its thread is reaped.
+ */
 struct archip_srv {
 	struct archip_srv_config cfg;
 	struct archip_store store;

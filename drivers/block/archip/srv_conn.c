@@ -115,7 +115,7 @@ struct conn {
 };
 
 /* A lock taken by ACQUIRE; owned by its connection. */
-struct held_lock {
+struct conn_lock {
 	struct list_head node;
 	struct file *file;
 	u32 epoch;
@@ -208,9 +208,9 @@ static void send_reply(struct conn *c, u64 tag, int status,
 
 /* ---------------------------------------------------------------- locks */
 
-static struct held_lock *find_lock(struct conn *c, const char *name)
+static struct conn_lock *find_lock(struct conn *c, const char *name)
 {
-	struct held_lock *hl;
+	struct conn_lock *hl;
 
 	list_for_each_entry(hl, &c->locks, node)
 		if (!strcmp(hl->name, name))
@@ -237,7 +237,7 @@ static int do_acquire(struct conn *c, const char *name, u32 expect,
 	struct archip_store *st = &c->srv->store;
 	char wname[LOCK_NAME_MAX];
 	struct archip_lock_rec rec;
-	struct held_lock *hl;
+	struct conn_lock *hl;
 	struct file *f, *w;
 	int err = 0;
 
@@ -365,7 +365,7 @@ out:
 
 static int do_release(struct conn *c, const char *name)
 {
-	struct held_lock *hl;
+	struct conn_lock *hl;
 
 	mutex_lock(&c->locks_lock);
 	hl = find_lock(c, name);
@@ -385,7 +385,7 @@ static int do_release(struct conn *c, const char *name)
 
 static void release_all_locks(struct conn *c)
 {
-	struct held_lock *hl, *tmp;
+	struct conn_lock *hl, *tmp;
 
 	list_for_each_entry_safe(hl, tmp, &c->locks, node) {
 		archip_store_unlock(hl->file);
