@@ -144,7 +144,7 @@ check "FUA writes survive killing the storage node right after the ack" bash -c 
 	for t in \$(seq 60); do verify $S2 >/dev/null 2>&1 && { ok=1; break; }; sleep 3; done
 	[ \$ok = 1 ] || { echo 's2 never served the data'; exit 1; }
 	echo \"s2 serves all 12 objects after recovering s1's journal\"
-	\"\$LABCMD\" start s1 && \"\$LABCMD\" mount s1 noopenlocks,nowritelocks &&
+	\"\$LABCMD\" start s1 && lab s1 'grep -q \" /mnt/san ocfs2 .*noopenlocks\" /proc/mounts' &&
 	lab s1 'modprobe archip_srv && $B/archipctl server start --root $STORE' && verify $S1 &&
 	echo 's1 is back and serves them too'"
 

@@ -223,6 +223,17 @@ static u32 next_epoch(u32 e)
 	return e + 1 ?: 1;
 }
 
+/* 0 if lock @name is at @epoch, -ESTALE if it moved on. */
+static int epoch_is(struct archip_store *st, const char *name, u32 epoch)
+{
+	struct archip_lock_rec rec;
+	int err = archip_store_peek_lock_rec(st, name, &rec);
+
+	if (!err && le32_to_cpu(rec.epoch) != epoch)
+		err = -ESTALE;
+	return err;
+}
+
 /*
  * Take lock @name for this connection.  @expect 0: take it anew, growing
  * its epoch, then wait (up to @wait_ms) until every connection bound to an
@@ -254,17 +265,23 @@ static int do_acquire(struct conn *c, const char *name, u32 expect,
 	hl = kzalloc(sizeof(*hl), GFP_KERNEL);
 	if (!hl)
 		goto out;
-	/* Taking it back, wait (bounded) for our old connection to end. */
+	/*
+	 * Taking it back: a lock that moved on is refused at once; else
+	 * wait (bounded) for our old connection to let go.
+	 */
+	if (expect) {
+		err = epoch_is(st, name, expect);
+		if (err) {
+			kfree(hl);
+			goto out;
+		}
+	}
 	f = archip_store_lock(st, name, true, expect ? wait_ms : 0);
 	if (IS_ERR(f)) {
 		kfree(hl);
 		err = PTR_ERR(f);
-		if (err == -EAGAIN && expect) {
-			err = archip_store_peek_lock_rec(st, name, &rec);
-			if (!err)
-				err = le32_to_cpu(rec.epoch) == expect ?
-				      -EINPROGRESS : -ESTALE;
-		}
+		if (err == -EAGAIN && expect)
+			err = epoch_is(st, name, expect) ?: -EINPROGRESS;
 		goto out;
 	}
 	err = archip_store_lock_rec(f, &rec);
@@ -320,7 +337,6 @@ static int do_bind(struct conn *c, const char *name, u32 slot, u32 epoch,
 	unsigned long deadline = jiffies + msecs_to_jiffies(wait_ms);
 	struct archip_store *st = &c->srv->store;
 	char lname[LOCK_NAME_MAX];
-	struct archip_lock_rec rec;
 	struct file *w, *q;
 	long left;
 	int err;
@@ -337,6 +353,10 @@ static int do_bind(struct conn *c, const char *name, u32 slot, u32 epoch,
 		err = PTR_ERR(w) == -EAGAIN ? -ETIMEDOUT : PTR_ERR(w);
 		goto out;
 	}
+	/* A fenced client learns it now, not after waiting for a slot. */
+	err = epoch_is(st, name, epoch);
+	if (err)
+		goto put_w;
 	snprintf(lname, sizeof(lname), "%s.q%u", name, slot);
 	left = max_t(long, deadline - jiffies, 0);
 	q = archip_store_lock(st, lname, true, jiffies_to_msecs(left));
@@ -344,9 +364,8 @@ static int do_bind(struct conn *c, const char *name, u32 slot, u32 epoch,
 		err = PTR_ERR(q) == -EAGAIN ? -ETIMEDOUT : PTR_ERR(q);
 		goto put_w;
 	}
-	err = archip_store_peek_lock_rec(st, name, &rec);
-	if (!err && le32_to_cpu(rec.epoch) != epoch)
-		err = -ESTALE;
+	/* The check that counts: after both locks (see above). */
+	err = epoch_is(st, name, epoch);
 	if (err)
 		goto put_q;
 	c->bind_w = w;
