@@ -35,7 +35,7 @@ u64 archip_dev_client_id(struct archip_dev *dev)
 	return ((u64)dev->index << 32) | get_random_u32();
 }
 
-void archip_dev_get(struct archip_dev *dev)
+static void archip_dev_get(struct archip_dev *dev)
 {
 	kref_get(&dev->ref);
 }

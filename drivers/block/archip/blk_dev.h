@@ -133,7 +133,6 @@ int archip_dev_map(const struct archip_map_args *args, int *index,
 		   const char **why);
 int archip_dev_unmap(int index, bool force, const char **why);
 int archip_dev_info(int pos, struct archip_dev_info *info);
-void archip_dev_get(struct archip_dev *dev);
 void archip_dev_put(struct archip_dev *dev);
 const char *archip_dev_state(struct archip_dev *dev);
 u64 archip_dev_client_id(struct archip_dev *dev);
