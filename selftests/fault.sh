@@ -13,17 +13,6 @@ LAB=$ARCHIP_LAB
 
 ktap_plan 12
 
-# wait_until SECS CMD...: poll CMD every second, at most SECS seconds.
-wait_until() {
-	local t=$1 i
-	shift
-	for ((i = 0; i < t; i++)); do
-		"$@" >/dev/null 2>&1 && return 0
-		sleep 1
-	done
-	return 1
-}
-
 # fio_bg NODE TAG ARGS: run fio in the background on NODE; its exit status
 # lands in /tmp/TAG.rc, terse output in /tmp/TAG.
 fio_bg() {

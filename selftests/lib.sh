@@ -50,6 +50,17 @@ check_v() {
 	fi
 }
 
+# wait_until SECS CMD...: poll CMD every second, at most SECS seconds.
+wait_until() {
+	local t=$1 i
+	shift
+	for ((i = 0; i < t; i++)); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 1
+	done
+	return 1
+}
+
 # lab NODE CMD: run a bash command line on a lab node.
 lab() { local n=$1; shift; "$LABCMD" run "$n" "$*"; }
 

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Extract fs/ocfs2 from the distro source of the target kernel into OUT,
+# Extract fs/ocfs2 (and the mount-option documentation the series also
+# patches) from the distro source of the target kernel into OUT,
 # apply our patch series (fs/ocfs2/series), and write a Kbuild that builds
 # ocfs2.ko alone: the stack glue, o2cb, o2dlm and o2net modules we leave
 # alone are the distro's own and stay binary-compatible with it.
@@ -13,7 +14,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 [ -f "$tar" ] || { echo "ocfs2: kernel source $tar missing: run 'make deps'" >&2; exit 1; }
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
-tar -xJf "$tar" -C "$out.tmp" --strip-components=1 linux-source-6.1/fs/ocfs2 ||
+tar -xJf "$tar" -C "$out.tmp" --strip-components=1 linux-source-6.1/fs/ocfs2 \
+	linux-source-6.1/Documentation/filesystems/ocfs2.rst ||
 	{ echo "ocfs2: cannot extract fs/ocfs2 from $tar" >&2; exit 1; }
 
 while read -r p; do

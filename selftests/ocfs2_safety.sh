@@ -1,0 +1,234 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The hazards of noopenlocks,nowritelocks (Documentation/ocfs2-locking.rst),
+# each provoked across the two storage nodes and checked against the data:
+#   - delete, punch and reflink on s2 while s1 does large direct I/O to the
+#     same file, then s2 writes new files into the space it freed: they
+#     must read back intact, s1's reads must see whole states only, a clone
+#     must be one whole version of its source;
+#   - s1 killed (its QEMU) during an extending direct write, the write
+#     retried on s2 while s2 recovers s1's journal and orphans;
+#   - s1 and s2 writing different blocks of one new cluster at once;
+#   - a mount without noopenlocks next to one with it, both orders: refused.
+# After the faults, and at the end, fsck.ocfs2 -fn must find the
+# filesystem clean and no node may have gone read-only.
+#
+# The filesystem is made with 64 KiB clusters so that one cluster holds
+# several blocks.  Big direct I/Os (32-128 MiB, seconds in the emulated
+# VMs) make the windows wide.  (Freed clusters wait in OCFS2's truncate
+# log for about two seconds before they can be reused, which narrows the
+# delete and punch windows: these checks did not catch the series before
+# the fix, the mixed-mount one did.)
+. "$(dirname "$0")/lib.sh"
+use_lab
+OPTS=noopenlocks,nowritelocks
+MB=32
+BIG=128
+
+ktap_plan 12
+
+if ! out=$(ARCHIP_LAB_MKFS="-C 64K -b 4K" "$LABCMD" up -s 2 -H 0 -o $OPTS 2>&1); then
+	ktap_fail "lab up: 2 storage nodes, SAN with 64 KiB clusters mounted -o $OPTS"
+	ktap_diag <<<"$out"
+	exit 1
+fi
+ktap_pass "lab up: 2 storage nodes, SAN with 64 KiB clusters mounted -o $OPTS"
+
+# Two patterns on the SAN itself, so both nodes can read them.
+lab s1 "head -c ${MB}M /dev/urandom >$SAN/pat.A && head -c ${MB}M /dev/urandom >$SAN/pat.B &&
+	sync" >/dev/null || { ktap_fail "patterns"; exit 1; }
+SUM_A=$(lab s1 "sha256sum <$SAN/pat.A | cut -c1-64")
+SUM_B=$(lab s1 "sha256sum <$SAN/pat.B | cut -c1-64")
+
+# sane NODE: the SAN is mounted read-write and OCFS2 reported no error.
+sane() {
+	lab "$1" "grep -q ' $SAN ocfs2 rw,' /proc/mounts &&
+		! dmesg | grep -E 'OCFS2: ERROR|is now read-only|Direct IO failed'"
+}
+
+# fill NODE TAG N: write N files of 4 MiB (random, direct) on NODE and
+# record their sums in $SAN/TAG.sums: they may take the space just freed.
+fill() {
+	lab "$1" "cd $SAN && rm -f $2.sums && for i in \$(seq $3); do
+		head -c 4M /dev/urandom >/tmp/f && dd if=/tmp/f of=$2.\$i bs=4M oflag=direct status=none &&
+		echo \"\$(sha256sum </tmp/f | cut -c1-64)  $2.\$i\" >>$2.sums || exit 1; done; rm -f /tmp/f"
+}
+# fill_ok NODE TAG: every file of TAG reads back (direct) as written.
+fill_ok() {
+	lab "$1" "cd $SAN && while read -r s f; do
+		test \"\$(dd if=\$f bs=4M iflag=direct status=none | sha256sum | cut -c1-64)\" = \$s ||
+		{ echo \"\$f differs: written by s2, overwritten through freed space\"; exit 1; }
+		done <$2.sums"
+}
+
+# loop_bg NODE TAG BODY: run BODY in a loop on NODE in the background, at
+# most 60 rounds, until it fails (then /tmp/TAG.failed, its output in
+# /tmp/TAG.err) or /tmp/TAG.stop appears; /tmp/TAG.n counts the rounds done,
+# /tmp/TAG.done marks the end.
+loop_bg() {
+	lab "$1" "rm -f /tmp/$2.*; echo 0 >/tmp/$2.n; (for i in \$(seq 60); do
+		test -e /tmp/$2.stop && break
+		{ $3 ; } >/tmp/$2.err 2>&1 || { : >/tmp/$2.failed; break; }
+		echo \$i >/tmp/$2.n; done; : >/tmp/$2.done) >/dev/null 2>&1 &"
+}
+rounds() { lab "$1" "cat /tmp/$2.n"; }
+# wait_rounds NODE TAG N SECS: until the loop has done N rounds (or ended).
+wait_rounds() {
+	wait_until "$4" lab "$1" "test \$(cat /tmp/$2.n) -ge $3 || test -e /tmp/$2.done"
+}
+# stop_loop NODE TAG: stop it after the round in progress; pass if no round failed.
+stop_loop() {
+	lab "$1" "touch /tmp/$2.stop" || return 1
+	wait_until 300 lab "$1" "test -e /tmp/$2.done" || { echo "the loop on $1 did not stop"; return 1; }
+	lab "$1" "! test -e /tmp/$2.failed" || { lab "$1" "cat /tmp/$2.err"; return 1; }
+}
+
+# ------------------------------------------------------------ delete
+# s1 overwrites X with 32 MiB direct writes, again and again; s2 deletes X
+# in the middle and fills the space.  Without exclusion s1's write in
+# flight lands in s2's new files.  With it, the wipe waits for that write,
+# and s1's next write fails with ENOENT.
+delete_under_io() {
+	lab s1 "dd if=/dev/zero of=$SAN/X bs=${BIG}M count=1 oflag=direct status=none && sync" || return 1
+	loop_bg s1 w "dd if=/dev/urandom of=$SAN/X bs=${BIG}M count=1 iflag=fullblock oflag=direct conv=notrunc,nocreat status=none"
+	wait_rounds s1 w 1 120 || { echo "s1 did not write"; return 1; }
+	lab s2 "rm $SAN/X" || return 1
+	fill s2 del 36 || return 1
+	wait_until 120 lab s1 "test -e /tmp/w.done" || { echo "s1's writes did not stop"; return 1; }
+	echo "s1 wrote X $(rounds s1 w) times; then: $(lab s1 'cat /tmp/w.err')"
+	lab s1 "test -e /tmp/w.failed && grep -q 'No such file or directory' /tmp/w.err" || return 1
+	fill_ok s1 del && fill_ok s2 del && sane s1 && sane s2
+}
+check_v "delete on s2 while s1 writes the file: s2's new files intact, s1 gets ENOENT" \
+	delete_under_io
+
+# ------------------------------------------------------------ punch
+# s1 reads X (32 MiB, direct) again and again; s2 punches 16 MiB out of it
+# and fills the space.  Each of s1's reads must be the file before or
+# after the punch, never with other files' data in it.
+punch_under_io() {
+	local before after n
+	lab s1 "dd if=/dev/urandom of=$SAN/P bs=${BIG}M count=1 iflag=fullblock oflag=direct status=none && sync" ||
+		return 1
+	before=$(lab s1 "sha256sum <$SAN/P | cut -c1-64")
+	after=$(lab s1 "{ head -c 8M $SAN/P; head -c $((BIG - 16))M /dev/zero; tail -c 8M $SAN/P; } | sha256sum | cut -c1-64")
+	loop_bg s1 r "s=\$(dd if=$SAN/P bs=${BIG}M iflag=direct status=none | sha256sum | cut -c1-64);
+		echo \$s >>/tmp/r.sums; test \$s = $before || test \$s = $after"
+	wait_rounds s1 r 1 120 || { echo "s1 did not read"; return 1; }
+	lab s2 "fallocate -p -o 8M -l $((BIG - 16))M $SAN/P" || return 1
+	fill s2 pun 36 || return 1
+	n=$(rounds s1 r)
+	wait_rounds s1 r $((n + 2)) 120
+	stop_loop s1 r || return 1
+	echo "s1 read P $(rounds s1 r) times, $(lab s1 'sort -u /tmp/r.sums | wc -l') distinct contents, all whole"
+	test "$(lab s2 "dd if=$SAN/P bs=${BIG}M iflag=direct status=none | sha256sum | cut -c1-64")" = "$after" &&
+		fill_ok s2 pun && sane s1 && sane s2
+}
+check_v "punch on s2 while s1 reads the file: every read whole, s2's new files intact" \
+	punch_under_io
+
+# ------------------------------------------------------------ reflink
+# s1 rewrites C alternately with A and B (32 MiB direct writes); s2 clones
+# it three times meanwhile.  Each clone must be A or B, whole.
+reflink_under_io() {
+	local i s ok=0
+	lab s1 "dd if=$SAN/pat.A of=$SAN/C bs=${MB}M oflag=direct status=none && sync" || return 1
+	loop_bg s1 c "dd if=$SAN/pat.B of=$SAN/C bs=${MB}M oflag=direct conv=notrunc status=none &&
+		dd if=$SAN/pat.A of=$SAN/C bs=${MB}M oflag=direct conv=notrunc status=none"
+	wait_rounds s1 c 1 120 || { echo "s1 did not write"; return 1; }
+	for i in 1 2 3; do
+		lab s2 "cp --reflink=always $SAN/C $SAN/C.clone$i" || return 1
+	done
+	stop_loop s1 c || return 1
+	for i in 1 2 3; do
+		s=$(lab s1 "dd if=$SAN/C.clone$i bs=${MB}M iflag=direct status=none | sha256sum | cut -c1-64")
+		case $s in
+		"$SUM_A") echo "clone $i: A" ;;
+		"$SUM_B") echo "clone $i: B" ;;
+		*) echo "clone $i: neither A nor B (torn by a write in flight)"; ok=1 ;;
+		esac
+	done
+	[ $ok = 0 ] &&
+		test "$(lab s2 "dd if=$SAN/C bs=${MB}M iflag=direct status=none | sha256sum | cut -c1-64")" = "$SUM_A" &&
+		sane s1 && sane s2
+}
+check_v "reflink on s2 while s1 rewrites the file: every clone one whole version" \
+	reflink_under_io
+
+# ------------------------------------------------------------ one new cluster
+# Files of one 64 KiB cluster, sized but unallocated; s1 writes its first
+# 4 KiB and s2 its last 4 KiB at the same moment, 60 files.
+new_cluster() {
+	lab s1 "cd $SAN && for i in \$(seq 60); do rm -f N\$i; truncate -s 64K N\$i; done &&
+		head -c 4K /dev/urandom >nc.1 && head -c 4K /dev/urandom >nc.2 && sync" || return 1
+	lab s1 "for i in \$(seq 60); do dd if=$SAN/nc.1 of=$SAN/N\$i bs=4K oflag=direct conv=notrunc status=none || exit 1; done" &
+	lab s2 "for i in \$(seq 60); do dd if=$SAN/nc.2 of=$SAN/N\$i bs=4K seek=15 oflag=direct conv=notrunc status=none || exit 1; done" ||
+		{ wait; echo "a write on s2 failed"; return 1; }
+	wait $! || { echo "a write on s1 failed"; return 1; }
+	lab s2 "cd $SAN && head -c 56K /dev/zero >/tmp/z && for i in \$(seq 60); do
+		dd if=N\$i of=/tmp/b0 bs=4K count=1 iflag=direct status=none &&
+		dd if=N\$i of=/tmp/b15 bs=4K skip=15 iflag=direct status=none &&
+		dd if=N\$i of=/tmp/mid bs=4K skip=1 count=14 iflag=direct status=none &&
+		cmp /tmp/b0 nc.1 && cmp /tmp/b15 nc.2 && cmp /tmp/mid /tmp/z ||
+		{ echo N\$i wrong; exit 1; }; done" && sane s1 && sane s2
+}
+check_v "s1 and s2 write different blocks of one new cluster at once: both land" new_cluster
+
+# ------------------------------------------------------------ node death
+# s1 extends a new file with one 32 MiB direct write and is killed while
+# the write is in flight.  s2 recovers s1 (journal, DIO orphan) and the
+# write is retried there at once; the file must be A, whole.
+extend_kill() {
+	local t0
+	lab s1 "rm -f $SAN/E; (dd if=$SAN/pat.A of=$SAN/E bs=${MB}M oflag=direct status=none &) " || return 1
+	wait_until 60 lab s1 "test \$(stat -c %b $SAN/E 2>/dev/null || echo 0) -gt 0" ||
+		{ echo "the extending write did not start"; return 1; }
+	t0=$(date +%s)
+	"$LABCMD" kill s1 >/dev/null || return 1
+	wait_until 180 lab s2 "stat $SAN/pat.A" || { echo "s2 did not recover s1"; return 1; }
+	lab s2 "dd if=$SAN/pat.A of=$SAN/E bs=${MB}M oflag=direct conv=notrunc status=none" ||
+		{ echo "the retry on s2 failed"; return 1; }
+	echo "s1 killed during the write; retried on s2 $(($(date +%s) - t0)) s later"
+	test "$(lab s2 "dd if=$SAN/E bs=${MB}M iflag=direct status=none | sha256sum | cut -c1-64")" = "$SUM_A" ||
+		{ echo "E is not A"; return 1; }
+	sane s2
+}
+check_v "s1 killed during an extending write, retried on s2: file whole, no fs error" extend_kill
+
+check "fsck.ocfs2 -fn clean after the node death (s2 unmounted, s1 dead)" lab s2 "
+	umount $SAN && fsck.ocfs2 -fn /dev/vda"
+
+check "archip-lab start s1, s2 mounts again: both back" bash -c "
+	$(printf '%q ' "$LABCMD") start s1 >/dev/null &&
+	$(printf '%q ' "$LABCMD") mount s2 $OPTS >/dev/null &&
+	$(printf '%q ' "$LABCMD") run s2 'test -s $SAN/del.sums'"
+
+# ------------------------------------------------------------ mixed mounts
+mixed() {
+	lab s2 "umount $SAN" || return 1
+	lab s2 "mount -t ocfs2 /dev/vda $SAN" 2>/dev/null &&
+		{ echo "s2 mounted without noopenlocks next to s1 with it"; return 1; }
+	lab s2 "dmesg | tail -n 20 | grep -q 'mounted with noopenlocks; all nodes must agree'" ||
+		{ echo "no message naming the option"; return 1; }
+	lab s1 "umount $SAN && mount -t ocfs2 /dev/vda $SAN" || return 1
+	lab s2 "mount -t ocfs2 -o $OPTS /dev/vda $SAN" 2>/dev/null &&
+		{ echo "s2 mounted with noopenlocks next to s1 without it"; return 1; }
+	lab s2 "dmesg | tail -n 20 | grep -q 'mounted without noopenlocks; all nodes must agree'" ||
+		{ echo "no message naming the option"; return 1; }
+	lab s1 "umount $SAN && mount -t ocfs2 -o $OPTS /dev/vda $SAN" &&
+		lab s2 "mount -t ocfs2 -o $OPTS /dev/vda $SAN" && sane s1 && sane s2
+}
+check_v "a mount without noopenlocks next to one with it is refused, and the reverse" mixed
+
+check "s2 still reads everything written before (the new files, the clones)" bash -c "
+	$(printf '%q ' "$LABCMD") run s2 'cd $SAN && for t in del pun; do while read -r s f; do
+		test \"\$(sha256sum <\$f | cut -c1-64)\" = \$s || exit 1; done <\$t.sums; done'"
+
+check "fsck.ocfs2 -fn finds the filesystem clean at the end" bash -c "
+	for n in s1 s2; do $(printf '%q ' "$LABCMD") run \$n 'umount $SAN' || exit 1; done
+	$(printf '%q ' "$LABCMD") run s1 'fsck.ocfs2 -fn /dev/vda'"
+
+check "no WARN, BUG, oops, lockdep report or hung task on any node" "$LABCMD" check
+
+ktap_finish
