@@ -23,8 +23,9 @@
 . "$(dirname "$0")/lib.sh"
 use_lab
 OPTS=noopenlocks,nowritelocks
-MB=32
-BIG=128
+# I/O sizes in MiB (smaller on the slow debug kernel: MB=8 BIG=16)
+MB=${MB:-32}
+BIG=${BIG:-128}
 
 ktap_plan 12
 
@@ -94,7 +95,7 @@ delete_under_io() {
 	loop_bg s1 w "dd if=/dev/urandom of=$SAN/X bs=${BIG}M count=1 iflag=fullblock oflag=direct conv=notrunc,nocreat status=none"
 	wait_rounds s1 w 1 120 || { echo "s1 did not write"; return 1; }
 	lab s2 "rm $SAN/X" || return 1
-	fill s2 del 36 || return 1
+	fill s2 del $((BIG / 4 + 4)) || return 1
 	wait_until 120 lab s1 "test -e /tmp/w.done" || { echo "s1's writes did not stop"; return 1; }
 	echo "s1 wrote X $(rounds s1 w) times; then: $(lab s1 'cat /tmp/w.err')"
 	lab s1 "test -e /tmp/w.failed && grep -q 'No such file or directory' /tmp/w.err" || return 1
@@ -112,12 +113,13 @@ punch_under_io() {
 	lab s1 "dd if=/dev/urandom of=$SAN/P bs=${BIG}M count=1 iflag=fullblock oflag=direct status=none && sync" ||
 		return 1
 	before=$(lab s1 "sha256sum <$SAN/P | cut -c1-64")
-	after=$(lab s1 "{ head -c 8M $SAN/P; head -c $((BIG - 16))M /dev/zero; tail -c 8M $SAN/P; } | sha256sum | cut -c1-64")
+	after=$(lab s1 "{ head -c $((BIG / 4))M $SAN/P; head -c $((BIG / 2))M /dev/zero; tail -c $((BIG / 4))M $SAN/P; } |
+		sha256sum | cut -c1-64")
 	loop_bg s1 r "s=\$(dd if=$SAN/P bs=${BIG}M iflag=direct status=none | sha256sum | cut -c1-64);
 		echo \$s >>/tmp/r.sums; test \$s = $before || test \$s = $after"
 	wait_rounds s1 r 1 120 || { echo "s1 did not read"; return 1; }
-	lab s2 "fallocate -p -o 8M -l $((BIG - 16))M $SAN/P" || return 1
-	fill s2 pun 36 || return 1
+	lab s2 "fallocate -p -o $((BIG / 4))M -l $((BIG / 2))M $SAN/P" || return 1
+	fill s2 pun $((BIG / 4 + 4)) || return 1
 	n=$(rounds s1 r)
 	wait_rounds s1 r $((n + 2)) 120
 	stop_loop s1 r || return 1
