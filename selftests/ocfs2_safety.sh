@@ -86,7 +86,7 @@ stop_loop() {
 }
 
 # ------------------------------------------------------------ delete
-# s1 overwrites X with 32 MiB direct writes, again and again; s2 deletes X
+# s1 overwrites X with BIG MiB direct writes, again and again; s2 deletes X
 # in the middle and fills the space.  Without exclusion s1's write in
 # flight lands in s2's new files.  With it, the wipe waits for that write,
 # and s1's next write fails with ENOENT.
@@ -105,8 +105,8 @@ check_v "delete on s2 while s1 writes the file: s2's new files intact, s1 gets E
 	delete_under_io
 
 # ------------------------------------------------------------ punch
-# s1 reads X (32 MiB, direct) again and again; s2 punches 16 MiB out of it
-# and fills the space.  Each of s1's reads must be the file before or
+# s1 reads P (BIG MiB, direct) again and again; s2 punches out its middle
+# half and fills the space.  Each of s1's reads must be the file before or
 # after the punch, never with other files' data in it.
 punch_under_io() {
 	local before after n
@@ -131,7 +131,7 @@ check_v "punch on s2 while s1 reads the file: every read whole, s2's new files i
 	punch_under_io
 
 # ------------------------------------------------------------ reflink
-# s1 rewrites C alternately with A and B (32 MiB direct writes); s2 clones
+# s1 rewrites C alternately with A and B (MB MiB direct writes); s2 clones
 # it three times meanwhile.  Each clone must be A or B, whole.
 reflink_under_io() {
 	local i s ok=0
@@ -178,7 +178,7 @@ new_cluster() {
 check_v "s1 and s2 write different blocks of one new cluster at once: both land" new_cluster
 
 # ------------------------------------------------------------ node death
-# s1 extends a new file with one 32 MiB direct write and is killed while
+# s1 extends a new file with one MB MiB direct write and is killed while
 # the write is in flight.  s2 recovers s1 (journal, DIO orphan) and the
 # write is retried there at once; the file must be A, whole.
 extend_kill() {
@@ -223,7 +223,7 @@ mixed() {
 }
 check_v "a mount without noopenlocks next to one with it is refused, and the reverse" mixed
 
-check "s2 still reads everything written before (the new files, the clones)" bash -c "
+check "s2 still reads the files it wrote into freed space, after the remounts" bash -c "
 	$(printf '%q ' "$LABCMD") run s2 'cd $SAN && for t in del pun; do while read -r s f; do
 		test \"\$(sha256sum <\$f | cut -c1-64)\" = \$s || exit 1; done <\$t.sums; done'"
 
