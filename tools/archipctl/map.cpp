@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <linux/archip.h>
+#include <linux/archip-netlink.h>
 #include <netlink/attr.h>
 #include <netlink/genl/genl.h>
 

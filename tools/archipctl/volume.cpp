@@ -8,6 +8,7 @@
 #include "volume.hpp"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -32,14 +33,24 @@ void check_volume_name(const std::string &name)
 			    EXIT_USAGE);
 }
 
-std::string header_object(const std::string &vol) { return "v." + vol; }
-std::string lock_name(const std::string &vol) { return "vol." + vol; }
+namespace {
 
+// The names of <linux/archip-volume.h>, for a volume name that
+// check_volume_name() accepted.
+std::string vol_name(const char *fmt, const std::string &vol, uint64_t index = 0)
+{
+	char buf[ARCHIP_VOL_OBJ_NAME_MAX];
+	snprintf(buf, sizeof(buf), fmt, vol.c_str(), static_cast<unsigned long long>(index));
+	return buf;
+}
+
+} // namespace
+
+std::string header_object(const std::string &vol) { return vol_name(ARCHIP_VOL_HDR_FMT, vol); }
+std::string lock_name(const std::string &vol) { return vol_name(ARCHIP_VOL_LOCK_FMT, vol); }
 std::string data_object(const std::string &vol, uint64_t index)
 {
-	char buf[32];
-	snprintf(buf, sizeof(buf), ".%016llx", static_cast<unsigned long long>(index));
-	return "d." + vol + buf;
+	return vol_name(ARCHIP_VOL_DATA_FMT, vol, index);
 }
 
 Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
@@ -51,13 +62,20 @@ Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
 		throw Error("volume '" + name + "' does not exist (see 'archipctl volume list')",
 			    EXIT_NOT_FOUND);
 	auto raw = c.read(header_object(name), 0, sizeof(v.hdr));
-	std::memcpy(&v.hdr, raw.data(), sizeof(v.hdr));
-	if (le32toh(v.hdr.magic) != ARCHIP_VOL_MAGIC)
-		throw Error("object " + header_object(name) + " is not an archip volume header");
-	if (le16toh(v.hdr.version) != ARCHIP_VOL_VERSION)
-		throw Error("volume '" + name + "' has format version " +
-			    std::to_string(le16toh(v.hdr.version)) +
-			    "; this archipctl knows version 1: upgrade archip");
+	std::memcpy(&v.hdr, raw.data(), std::min(raw.size(), sizeof(v.hdr)));
+	if (raw.size() < sizeof(v.hdr))
+		std::memset(reinterpret_cast<char *>(&v.hdr) + raw.size(), 0,
+			    sizeof(v.hdr) - raw.size());
+	if (const char *why = archip_vol_hdr_invalid(&v.hdr)) {
+		std::string msg = "volume '" + name + "': " + why;
+		if (le16toh(v.hdr.version) != ARCHIP_VOL_VERSION)
+			msg += " (its version is " + std::to_string(le16toh(v.hdr.version)) +
+			       ", this archipctl knows " + std::to_string(ARCHIP_VOL_VERSION) + ")";
+		throw Error(msg);
+	}
+	v.hdr.name[sizeof(v.hdr.name) - 1] = '\0';
+	for (auto &src : v.hdr.sources)
+		src[sizeof(src) - 1] = '\0';
 	v.name = name;
 	if (with_map && v.nr_objs()) {
 		auto m = c.read(header_object(name), ARCHIP_VOL_HDR_SIZE,
@@ -80,6 +98,9 @@ void Volume::store_header(ObjClient &c)
 {
 	std::vector<uint8_t> buf(ARCHIP_VOL_HDR_SIZE, 0);
 
+	if (const char *why = archip_vol_hdr_invalid(&hdr))
+		throw Error("internal error: would write an invalid header for volume '" + name +
+			    "': " + why);
 	std::memcpy(buf.data(), &hdr, sizeof(hdr));
 	c.write(header_object(name), 0, buf.data(), buf.size(), true);
 }
@@ -113,6 +134,18 @@ private:
 uint64_t objects_for(uint64_t size, unsigned shift)
 {
 	return (size + (1ULL << shift) - 1) >> shift;
+}
+
+// A map larger than ARCHIP_VOL_MAX_OBJS entries is refused by the driver.
+void check_objects(uint64_t size, unsigned shift)
+{
+	if (objects_for(size, shift) > ARCHIP_VOL_MAX_OBJS)
+		throw Error("a volume of " + std::to_string(size) + " bytes needs " +
+			    std::to_string(objects_for(size, shift)) + " objects of " +
+			    std::to_string(1ULL << shift) + " bytes, more than the " +
+			    std::to_string(ARCHIP_VOL_MAX_OBJS) +
+			    " a volume can have: use a larger --object-size",
+			    EXIT_USAGE);
 }
 
 void check_size(uint64_t size)
@@ -162,8 +195,10 @@ void create(const Opts &o)
 	check_volume_name(o.name);
 	uint64_t size = parse_size(o.size), osz = parse_size(o.obj_size);
 	check_size(size);
-	if (osz < 4096 || osz > (1ULL << 30) || (osz & (osz - 1)))
+	if (osz < (1ULL << ARCHIP_VOL_MIN_OBJ_SHIFT) || osz > (1ULL << ARCHIP_VOL_MAX_OBJ_SHIFT) ||
+	    (osz & (osz - 1)))
 		throw Error("bad --object-size: a power of two from 4K to 1G", EXIT_USAGE);
+	check_objects(size, __builtin_ctzll(osz));
 	ObjClient c(o.server);
 	VolumeLock lock(c, o.name, "create");
 	if (c.stat(header_object(o.name)))
@@ -193,9 +228,11 @@ void list(const Opts &o)
 	ObjClient c(o.server);
 	Json arr = Json::array();
 
-	for (const auto &obj : c.list("v.")) {
+	const std::string prefix = ARCHIP_VOL_HDR_PREFIX;
+
+	for (const auto &obj : c.list(prefix)) {
 		try {
-			arr.push(volume_json(Volume::load(c, obj.substr(2), true), true));
+			arr.push(volume_json(Volume::load(c, obj.substr(prefix.size()), true), true));
 		} catch (const Error &) {
 			// removed meanwhile, or not a volume: not listed
 		}
@@ -243,6 +280,8 @@ void resize(const Opts &o)
 	Volume v = Volume::load(c, o.name, true);
 	unsigned shift = le32toh(v.hdr.obj_shift);
 	uint64_t objs = objects_for(size, shift);
+
+	check_objects(size, shift);
 
 	if (size < v.size() && !o.force)
 		throw Error("shrinking volume '" + o.name + "' from " + human_size(v.size()) +

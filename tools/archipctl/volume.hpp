@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <linux/archip.h>
+#include <linux/archip-volume.h>
 
 namespace archipctl {
 

@@ -35,7 +35,7 @@ static long io_timeout(struct archip_dev *dev)
 
 static void lock_name(struct archip_dev *dev, char *buf, size_t len)
 {
-	snprintf(buf, len, "vol.%s", dev->args.volume);
+	snprintf(buf, len, ARCHIP_VOL_LOCK_FMT, dev->args.volume);
 }
 
 static int ctrl_connect(struct archip_dev *dev, const char **why)
@@ -65,7 +65,7 @@ static int ctrl_acquire(struct archip_dev *dev, u32 expect, const char **why)
 {
 	u32 wait = expect ? BIND_WAIT_MS : LOCK_WAIT_MS;
 	struct archip_acquire_rep ar;
-	char lock[ARCHIP_VOL_NAME_MAX + 8];
+	char lock[ARCHIP_VOL_OBJ_NAME_MAX];
 	int st, err;
 
 	if (dev->args.read_only)
@@ -191,7 +191,7 @@ int archip_ctrl_call(struct archip_dev *dev, u8 op, u16 flags,
 int archip_bind(struct archip_dev *dev, struct archip_conn *c,
 		unsigned int slot)
 {
-	char lock[ARCHIP_VOL_NAME_MAX + 8];
+	char lock[ARCHIP_VOL_OBJ_NAME_MAX];
 	int st, err;
 
 	if (dev->args.read_only)
@@ -233,7 +233,7 @@ static void ctrl_work(struct work_struct *work)
 {
 	struct archip_dev *dev = container_of(to_delayed_work(work),
 					      struct archip_dev, ctrl_work);
-	char name[ARCHIP_VOL_NAME_MAX + 4];
+	char name[ARCHIP_VOL_OBJ_NAME_MAX];
 	struct archip_stat stat;
 	bool requeued = false;
 	struct request *rq;
@@ -257,7 +257,7 @@ static void ctrl_work(struct work_struct *work)
 	if (READ_ONCE(dev->dying))
 		return;
 	/* Keep the control connection, and so the volume lock, alive. */
-	snprintf(name, sizeof(name), "v.%s", dev->args.volume);
+	archip_vmap_hdr_name(dev, name, sizeof(name));
 	archip_ctrl_call(dev, ARCHIP_OP_STAT, 0, name, 0, 0, NULL, 0, &stat,
 			 sizeof(stat));
 	if (!READ_ONCE(dev->dying))

@@ -23,11 +23,11 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 #include <linux/archip.h>
+#include <linux/archip-volume.h>
 
 #include "blk_conn.h"
 
 #define ARCHIP_BLK_MAX_SERVERS	8
-#define ARCHIP_BLK_MAX_OBJS	(1u << 26)
 #define ARCHIP_BLK_MINORS	16
 
 /* What MAP asked for; defaults filled in by archip_dev_map(). */
@@ -169,6 +169,7 @@ void archip_vmap_free(struct archip_dev *dev);
 bool archip_obj_exists(struct archip_dev *dev, u64 idx);
 bool archip_obj_owned(struct archip_dev *dev, u64 idx);
 void archip_obj_name(struct archip_dev *dev, u64 idx, char *buf, size_t len);
+void archip_vmap_hdr_name(struct archip_dev *dev, char *buf, size_t len);
 int archip_vmap_allocate(struct archip_dev *dev, u64 idx);
 
 /* blk_sysfs.c */

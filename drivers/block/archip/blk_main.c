@@ -7,7 +7,7 @@
 #include <linux/module.h>
 #include <net/genetlink.h>
 
-#include <linux/archip.h>
+#include <linux/archip-netlink.h>
 #include "blk_dev.h"
 
 static int __init archip_blk_init(void)

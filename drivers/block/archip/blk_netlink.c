@@ -8,6 +8,7 @@
 #include <linux/blkdev.h>
 #include <linux/inet.h>
 #include <net/genetlink.h>
+#include <linux/archip-netlink.h>
 
 #include "blk_dev.h"
 

@@ -10,9 +10,14 @@
 
 #include "blk_dev.h"
 
-static void hdr_name(struct archip_dev *dev, char *buf, size_t len)
+void archip_vmap_hdr_name(struct archip_dev *dev, char *buf, size_t len)
 {
-	snprintf(buf, len, "v.%s", dev->args.volume);
+	snprintf(buf, len, ARCHIP_VOL_HDR_FMT, dev->args.volume);
+}
+
+static void data_name(const char *vol, u64 idx, char *buf, size_t len)
+{
+	snprintf(buf, len, ARCHIP_VOL_DATA_FMT, vol, idx);
 }
 
 /* The map says object @idx was written (by this volume or its parent). */
@@ -34,7 +39,7 @@ void archip_obj_name(struct archip_dev *dev, u64 idx, char *buf, size_t len)
 
 	if (src && src <= ARCHIP_VOL_MAX_SOURCES)
 		vol = dev->hdr.sources[src - 1];
-	snprintf(buf, len, "d.%s.%016llx", vol, idx);
+	data_name(vol, idx, buf, len);
 }
 
 static int check_hdr(struct archip_dev *dev, const char **why)
@@ -42,22 +47,12 @@ static int check_hdr(struct archip_dev *dev, const char **why)
 	struct archip_vol_hdr *h = &dev->hdr;
 	int i;
 
+	*why = archip_vol_hdr_invalid(h);
+	if (*why)
+		return -EINVAL;
 	dev->size = le64_to_cpu(h->size);
 	dev->obj_shift = le32_to_cpu(h->obj_shift);
 	dev->nr_objs = le64_to_cpu(h->nr_objs);
-	*why = "the volume header is invalid";
-	if (le32_to_cpu(h->magic) != ARCHIP_VOL_MAGIC ||
-	    le16_to_cpu(h->hdr_size) != ARCHIP_VOL_HDR_SIZE)
-		return -EINVAL;
-	*why = "the volume has a newer format version: upgrade archip";
-	if (le16_to_cpu(h->version) != ARCHIP_VOL_VERSION)
-		return -EINVAL;
-	*why = "the volume header has impossible sizes";
-	if (dev->obj_shift < 12 || dev->obj_shift > 30 || !dev->size ||
-	    dev->size & 511 || dev->nr_objs > ARCHIP_BLK_MAX_OBJS ||
-	    dev->nr_objs != DIV_ROUND_UP_ULL(dev->size, 1ULL << dev->obj_shift) ||
-	    le32_to_cpu(h->nr_sources) > ARCHIP_VOL_MAX_SOURCES)
-		return -EINVAL;
 	h->name[sizeof(h->name) - 1] = '\0';
 	for (i = 0; i < ARCHIP_VOL_MAX_SOURCES; i++)
 		h->sources[i][ARCHIP_VOL_NAME_MAX - 1] = '\0';
@@ -67,12 +62,12 @@ static int check_hdr(struct archip_dev *dev, const char **why)
 /* Read the header and the whole map over the control connection. */
 int archip_vmap_load(struct archip_dev *dev, const char **why)
 {
-	char name[ARCHIP_VOL_NAME_MAX + 4];
+	char name[ARCHIP_VOL_OBJ_NAME_MAX];
 	struct archip_stat stat;
 	u64 bytes, done;
 	int st;
 
-	hdr_name(dev, name, sizeof(name));
+	archip_vmap_hdr_name(dev, name, sizeof(name));
 	*why = "cannot read the volume header";
 	st = archip_ctrl_call(dev, ARCHIP_OP_STAT, 0, name, 0, 0, NULL, 0,
 			      &stat, sizeof(stat));
@@ -121,7 +116,7 @@ void archip_vmap_free(struct archip_dev *dev)
 int archip_vmap_allocate(struct archip_dev *dev, u64 idx)
 {
 	struct archip_map_entry e = { .flags = cpu_to_le16(ARCHIP_MAP_EXISTS) };
-	char name[ARCHIP_VOL_NAME_MAX + 4];
+	char name[ARCHIP_VOL_OBJ_NAME_MAX];
 	int st;
 
 	if (archip_obj_owned(dev, idx))
@@ -130,13 +125,13 @@ int archip_vmap_allocate(struct archip_dev *dev, u64 idx)
 		char src[ARCHIP_NAME_MAX + 1], dst[ARCHIP_NAME_MAX + 1];
 
 		archip_obj_name(dev, idx, src, sizeof(src));
-		snprintf(dst, sizeof(dst), "d.%s.%016llx", dev->args.volume, idx);
+		data_name(dev->args.volume, idx, dst, sizeof(dst));
 		st = archip_ctrl_call(dev, ARCHIP_OP_COPY, 0, src, 0, 0, dst,
 				      strlen(dst), NULL, 0);
 		if (st && st != -EEXIST)
 			return st;
 	}
-	hdr_name(dev, name, sizeof(name));
+	archip_vmap_hdr_name(dev, name, sizeof(name));
 	st = archip_ctrl_call(dev, ARCHIP_OP_WRITE, 0, name,
 			      ARCHIP_VOL_HDR_SIZE + idx * sizeof(e), sizeof(e),
 			      &e, sizeof(e), NULL, 0);

@@ -39,6 +39,7 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/genetlink.h>
+#include <linux/archip-netlink.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 

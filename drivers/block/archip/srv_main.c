@@ -7,6 +7,7 @@
  */
 #include <linux/module.h>
 #include <net/genetlink.h>
+#include <linux/archip-netlink.h>
 
 #include "srv.h"
 

@@ -6,6 +6,7 @@
  * message that archipctl prints.
  */
 #include <net/genetlink.h>
+#include <linux/archip-netlink.h>
 
 #include "srv.h"
 #include "srv_conn.h"

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * archip: the object protocol between hypervisors and storage nodes, and
- * the generic netlink family of the object server.  Shared, unchanged, by
- * the kernel modules and the tools.  Documentation/protocol.rst describes
- * every field; all integers are little-endian, all structures are packed
- * by construction (naturally aligned, explicit padding).
+ * archip: the object protocol between hypervisors and storage nodes.
+ * Shared, unchanged, by the kernel modules and the tools, as are
+ * <linux/archip-volume.h> (the volume format and object names) and
+ * <linux/archip-netlink.h> (the generic netlink families).
+ * Documentation/protocol.rst describes every field; all integers are
+ * little-endian, all structures are packed by construction (naturally
+ * aligned, explicit padding).
  */
 #ifndef _UAPI_LINUX_ARCHIP_H
 #define _UAPI_LINUX_ARCHIP_H
@@ -166,143 +168,5 @@ struct archip_stat {
 	__le32 flags;		/* ARCHIP_STAT_* */
 	__le32 pad;
 };
-
-/* --------------------------------------------------------------- volumes */
-
-/*
- * A volume is one header object "v.NAME": this header, padded to
- * ARCHIP_VOL_HDR_SIZE, then one struct archip_map_entry per object of the
- * volume.  Data object INDEX of volume NAME is "d.NAME.%016llx".  A map
- * entry with source 0 names the volume's own object; source k > 0 names
- * object INDEX of volume sources[k - 1] (a parent snapshot), read-only:
- * the first write copies it up (COPY) and sets source 0.
- * Entries past the end of the header object read as zeros: not allocated.
- */
-#define ARCHIP_VOL_MAGIC	0x4c4f5641	/* "AVOL" */
-#define ARCHIP_VOL_VERSION	1
-#define ARCHIP_VOL_HDR_SIZE	4096
-#define ARCHIP_VOL_NAME_MAX	64		/* including the NUL */
-#define ARCHIP_VOL_MAX_SOURCES	16
-#define ARCHIP_VOL_DEFAULT_OBJ_SHIFT	22	/* 4 MiB objects */
-
-#define ARCHIP_VOL_SNAPSHOT	(1U << 0)	/* read-only, parent of clones */
-
-struct archip_vol_hdr {
-	__le32 magic;		/* ARCHIP_VOL_MAGIC */
-	__le16 version;		/* ARCHIP_VOL_VERSION */
-	__le16 hdr_size;	/* ARCHIP_VOL_HDR_SIZE: where entries start */
-	__le64 size;		/* bytes */
-	__le32 obj_shift;	/* log2 of the object size, 12..30 */
-	__le32 flags;		/* ARCHIP_VOL_* */
-	__le64 nr_objs;		/* DIV_ROUND_UP(size, object size) */
-	__le64 created;		/* seconds since the epoch */
-	__le32 nr_sources;
-	__le32 pad;
-	char name[ARCHIP_VOL_NAME_MAX];
-	char sources[ARCHIP_VOL_MAX_SOURCES][ARCHIP_VOL_NAME_MAX];
-};
-
-#define ARCHIP_MAP_EXISTS	(1U << 0)	/* the object was written */
-
-struct archip_map_entry {
-	__le16 source;		/* 0: own object; k: sources[k - 1] */
-	__le16 flags;		/* ARCHIP_MAP_* */
-	__le32 pad;
-};
-
-/* --------------------------------------------------- netlink (server) */
-
-#define ARCHIP_SRV_GENL_NAME	"archip_srv"
-#define ARCHIP_SRV_GENL_VERSION	1
-
-enum archip_srv_cmd {
-	ARCHIP_SRV_CMD_UNSPEC,
-	ARCHIP_SRV_CMD_START,
-	ARCHIP_SRV_CMD_STOP,
-	ARCHIP_SRV_CMD_STATUS,
-	__ARCHIP_SRV_CMD_MAX,
-};
-#define ARCHIP_SRV_CMD_MAX (__ARCHIP_SRV_CMD_MAX - 1)
-
-enum archip_srv_attr {
-	ARCHIP_SRV_A_UNSPEC,
-	ARCHIP_SRV_A_ADDR,		/* u32, IPv4, network order */
-	ARCHIP_SRV_A_PORT,		/* u16 */
-	ARCHIP_SRV_A_ROOT,		/* string: directory of the store */
-	ARCHIP_SRV_A_MAX_CONNS,		/* u32 */
-	ARCHIP_SRV_A_MAX_IO,		/* u32, bytes */
-	ARCHIP_SRV_A_MAX_INFLIGHT,	/* u32, per connection */
-	ARCHIP_SRV_A_RUNNING,		/* u8 (status) */
-	ARCHIP_SRV_A_CONNS,		/* nest of ARCHIP_SRV_A_CONN (status) */
-	ARCHIP_SRV_A_CONN,		/* nest of ARCHIP_CONN_A_* */
-	ARCHIP_SRV_A_OPS,		/* nest: per-op counters, ARCHIP_OPS_A_* */
-	ARCHIP_SRV_A_ERROR_MSG,		/* string, why START failed */
-	ARCHIP_SRV_A_LEASE,		/* u32 seconds: a silent client's
-					 * connections (and locks) end
-					 */
-	__ARCHIP_SRV_A_MAX,
-};
-#define ARCHIP_SRV_A_MAX (__ARCHIP_SRV_A_MAX - 1)
-
-enum archip_conn_attr {
-	ARCHIP_CONN_A_UNSPEC,
-	ARCHIP_CONN_A_PEER_ADDR,	/* u32, network order */
-	ARCHIP_CONN_A_PEER_PORT,	/* u16 */
-	ARCHIP_CONN_A_CLIENT_ID,	/* u64 */
-	ARCHIP_CONN_A_INFLIGHT,		/* u32 */
-	ARCHIP_CONN_A_REQUESTS,		/* u64 */
-	ARCHIP_CONN_A_LOCKS,		/* u32, locks held */
-	ARCHIP_CONN_A_PAD,
-	ARCHIP_CONN_A_BOUND,		/* string: lock the connection writes for */
-	ARCHIP_CONN_A_EPOCH,		/* u32: its epoch */
-	__ARCHIP_CONN_A_MAX,
-};
-#define ARCHIP_CONN_A_MAX (__ARCHIP_CONN_A_MAX - 1)
-
-/* Per-op counters: a nest with one nest per op (attr type = op number). */
-enum archip_ops_attr {
-	ARCHIP_OPS_A_UNSPEC,
-	ARCHIP_OPS_A_COUNT,		/* u64 requests */
-	ARCHIP_OPS_A_ERRORS,		/* u64 failed requests */
-	ARCHIP_OPS_A_BYTES,		/* u64 payload bytes */
-	ARCHIP_OPS_A_PAD,
-	__ARCHIP_OPS_A_MAX,
-};
-#define ARCHIP_OPS_A_MAX (__ARCHIP_OPS_A_MAX - 1)
-
-/* -------------------------------------------------- netlink (block) */
-
-#define ARCHIP_BLK_GENL_NAME	"archip_blk"
-#define ARCHIP_BLK_GENL_VERSION	1
-
-enum archip_blk_cmd {
-	ARCHIP_BLK_CMD_UNSPEC,
-	ARCHIP_BLK_CMD_MAP,	/* reply: INDEX, DEVICE */
-	ARCHIP_BLK_CMD_UNMAP,	/* INDEX, optional FORCE */
-	ARCHIP_BLK_CMD_LIST,	/* dump: one message per device */
-	__ARCHIP_BLK_CMD_MAX,
-};
-#define ARCHIP_BLK_CMD_MAX (__ARCHIP_BLK_CMD_MAX - 1)
-
-enum archip_blk_attr {
-	ARCHIP_BLK_A_UNSPEC,
-	ARCHIP_BLK_A_INDEX,		/* u32: N of /dev/archipN */
-	ARCHIP_BLK_A_VOLUME,		/* string */
-	ARCHIP_BLK_A_SERVERS,		/* string "A.B.C.D:PORT[,...]" */
-	ARCHIP_BLK_A_READ_ONLY,		/* flag */
-	ARCHIP_BLK_A_NR_QUEUES,		/* u32, 0: one per CPU (max 16) */
-	ARCHIP_BLK_A_QUEUE_DEPTH,	/* u32, default 128 */
-	ARCHIP_BLK_A_LOSS_TIMEOUT,	/* u32 seconds, default 120 */
-	ARCHIP_BLK_A_FORCE,		/* flag (UNMAP while open) */
-	ARCHIP_BLK_A_DEVICE,		/* string "archipN" */
-	ARCHIP_BLK_A_SIZE,		/* u64 bytes */
-	ARCHIP_BLK_A_SERVER,		/* string: the server in use */
-	ARCHIP_BLK_A_STATE,		/* string: live, reconnecting, fenced, dead */
-	ARCHIP_BLK_A_PAD,
-	ARCHIP_BLK_A_IO_TIMEOUT,	/* u32 seconds, default 30 */
-	ARCHIP_BLK_A_EPOCH,		/* u32: lock epoch held (LIST) */
-	__ARCHIP_BLK_A_MAX,
-};
-#define ARCHIP_BLK_A_MAX (__ARCHIP_BLK_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_ARCHIP_H */

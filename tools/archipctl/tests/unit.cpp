@@ -4,7 +4,10 @@
 #include "../util.hpp"
 
 #include <cstdio>
+#include <cstring>
+#include <endian.h>
 #include <functional>
+#include <linux/archip-volume.h>
 #include <linux/archip.h>
 #include <string>
 #include <vector>
@@ -33,7 +36,7 @@ static bool throws(const std::function<void()> &f, int code)
 
 int main()
 {
-	std::printf("TAP version 13\n1..22\n");
+	std::printf("TAP version 13\n1..33\n");
 
 	auto hp = parse_hostport("10.0.0.1:7000", 7890);
 	ok(hp.host == "10.0.0.1" && hp.port == 7000, "host:port parsed");
@@ -72,6 +75,59 @@ int main()
 	ok(sizeof(struct archip_req) == 40 && sizeof(struct archip_rep) == 24,
 	   "request/reply headers have their documented sizes");
 	ok(sizeof(struct archip_stat) == 24, "stat payload has its documented size");
+
+	ok(sizeof(struct archip_vol_hdr) == 1136 && sizeof(struct archip_map_entry) == 8,
+	   "volume header and map entry have their documented sizes");
+
+	// The one volume-header check (<linux/archip-volume.h>), as the
+	// driver runs it at map time.
+	struct archip_vol_hdr good;
+	std::memset(&good, 0, sizeof(good));
+	good.magic = htole32(ARCHIP_VOL_MAGIC);
+	good.version = htole16(ARCHIP_VOL_VERSION);
+	good.hdr_size = htole16(ARCHIP_VOL_HDR_SIZE);
+	good.size = htole64((10ULL << 20) + 512);
+	good.obj_shift = htole32(22);
+	good.nr_objs = htole64(3);
+	auto bad = [&good](const std::function<void(struct archip_vol_hdr &)> &f,
+			   const char *word) {
+		struct archip_vol_hdr h = good;
+		f(h);
+		const char *why = archip_vol_hdr_invalid(&h);
+		return why && std::strstr(why, word);
+	};
+	ok(!archip_vol_hdr_invalid(&good), "a valid volume header passes the check");
+	ok(bad([](auto &h) { h.magic = 0; }, "not an archip volume") &&
+	   bad([](auto &h) { h.hdr_size = htole16(512); }, "not an archip volume"),
+	   "bad magic or header size: not a volume header");
+	ok(bad([](auto &h) { h.version = htole16(ARCHIP_VOL_VERSION + 1); }, "upgrade archip"),
+	   "an unknown format version says to upgrade");
+	ok(bad([](auto &h) { h.obj_shift = htole32(11); }, "impossible") &&
+	   bad([](auto &h) { h.obj_shift = htole32(31); }, "impossible"),
+	   "object size outside 4K..1G refused");
+	ok(bad([](auto &h) { h.size = 0; }, "impossible") &&
+	   bad([](auto &h) { h.size = htole64((10ULL << 20) + 100); }, "impossible"),
+	   "size 0 or not a multiple of 512 refused");
+	ok(bad([](auto &h) { h.nr_objs = htole64(2); }, "impossible") &&
+	   bad([](auto &h) { h.nr_objs = htole64(4); }, "impossible"),
+	   "object count must be size / object size, rounded up");
+	ok(bad([](auto &h) {
+		   h.obj_shift = htole32(12);
+		   h.size = htole64((ARCHIP_VOL_MAX_OBJS + 1) << 12);
+		   h.nr_objs = htole64(ARCHIP_VOL_MAX_OBJS + 1);
+	   }, "impossible"),
+	   "more than ARCHIP_VOL_MAX_OBJS objects refused");
+	ok(bad([](auto &h) { h.nr_sources = htole32(ARCHIP_VOL_MAX_SOURCES + 1); }, "impossible"),
+	   "more than ARCHIP_VOL_MAX_SOURCES parents refused");
+
+	char name[ARCHIP_VOL_OBJ_NAME_MAX];
+	std::string longest(ARCHIP_VOL_NAME_MAX - 1, 'x');
+	ok(snprintf(name, sizeof(name), ARCHIP_VOL_DATA_FMT, longest.c_str(), ~0ULL) <
+		   (int)sizeof(name) &&
+	   snprintf(name, sizeof(name), ARCHIP_VOL_LOCK_FMT, longest.c_str()) < (int)sizeof(name),
+	   "ARCHIP_VOL_OBJ_NAME_MAX holds the longest object and lock names");
+	snprintf(name, sizeof(name), ARCHIP_VOL_DATA_FMT, "vm1", 42ULL);
+	ok(std::string(name) == "d.vm1.000000000000002a", "data object name format");
 
 	std::printf("# %d passed, %d failed\n", n - failed, failed);
 	return failed ? 1 : 0;
