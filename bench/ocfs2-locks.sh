@@ -12,11 +12,17 @@
 #   write   open + one 4 KiB O_DIRECT|O_DSYNC write + close of a file s1 wrote
 #
 # so every lock s2 needs is held by s1 or not yet created.  Rounds rotate
-# the order of the combinations so that drift in the emulated machine does
-# not favour one.  Prints a table; never gates anything.
+# the order of the rows so that drift in the emulated machine does not
+# favour one.  Prints a table of medians (the median over rounds of each
+# round's median latency) with their range over rounds; never gates
+# anything.
 #
 # Environment: N (files per operation and round, default 200),
-# ROUNDS (default 3), ARCHIP_LAB (default .cache/lab-bench).
+# ROUNDS (default 3), ARCHIP_LAB (default .cache/lab-bench),
+# COMBOS (option sets, default the four: "stock noopenlocks nowritelocks
+# noopenlocks,nowritelocks"), OCFS2_KO ("LABEL=PATH ..." ocfs2.ko builds
+# to compare in the same run, default this tree's; each row loads its
+# module afresh on both nodes).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 LABCMD=$REPO/tools/lab/archip-lab
@@ -25,7 +31,27 @@ N=${N:-200}
 ROUNDS=${ROUNDS:-3}
 SAN=/mnt/san
 OPLAT=$REPO/build/bench/oplat
-COMBOS=("" "noopenlocks" "nowritelocks" "noopenlocks,nowritelocks")
+read -r -a COMBOS <<<"${COMBOS:-stock noopenlocks nowritelocks noopenlocks,nowritelocks}"
+read -r -a KOS <<<"${OCFS2_KO:-}"
+# Rows: (module label, options); label "" = the module the lab loads.
+ROWS=()
+for ko in "${KOS[@]:-=}"; do
+	for c in "${COMBOS[@]}"; do ROWS+=("${ko%%=*}|$c"); done
+done
+# The VMs see the host's files, but their /tmp and /run are their own:
+# the host's are under /.host there.
+ko_path() {
+	local k p
+	for k in "${KOS[@]}"; do
+		[ "${k%%=*}" = "$1" ] || continue
+		p=$(readlink -f "${k#*=}")
+		case $p in /tmp/* | /run/*) p=/.host$p ;; esac
+		echo "$p"
+	done
+}
+for k in "${KOS[@]}"; do
+	[ -f "${k#*=}" ] || { echo "bench: no ocfs2.ko at ${k#*=}" >&2; exit 1; }
+done
 
 mkdir -p "$(dirname "$OPLAT")"
 cc -O2 -Wall -o "$OPLAT" "$REPO/bench/oplat.c"
@@ -35,22 +61,31 @@ echo "bench: booting 2 storage nodes (N=$N files per operation, $ROUNDS rounds)"
 "$LABCMD" up -s 2 -H 0 --no-mount >&2
 
 results=$(mktemp)
+nrows=${#ROWS[@]}
 for r in $(seq 0 $((ROUNDS - 1))); do
-	for k in 0 1 2 3; do
-		c=$(( (k + r) % 4 ))
-		opts=${COMBOS[$c]}
+	for k in $(seq 0 $((nrows - 1))); do
+		row=$(( (k + r) % nrows ))
+		label=${ROWS[$row]%%|*}
+		opts=${ROWS[$row]#*|}
+		[ "$opts" = stock ] && opts=
 		for n in s1 s2; do
 			"$LABCMD" run "$n" "mountpoint -q $SAN && umount $SAN; true" >/dev/null
 		done
+		if [ -n "$label" ]; then
+			for n in s1 s2; do
+				"$LABCMD" run "$n" "rmmod ocfs2 && insmod $(ko_path "$label")" >&2 ||
+					{ echo "bench: cannot load $label's ocfs2.ko on $n" >&2; exit 1; }
+			done
+		fi
 		for n in s1 s2; do "$LABCMD" mount "$n" "$opts" >&2; done
-		d=$SAN/bench.$r.$c
+		d=$SAN/bench.$r.$row
 		"$LABCMD" run s1 "mkdir -p $d/r $d/w $d/c && $OPLAT populate $d/r $N &&
 			$OPLAT populate $d/w $N && sync" >/dev/null
 		for op in create read write; do
 			sub=${op:0:1}
 			line=$("$LABCMD" run s2 "$OPLAT $op $d/$sub $N")
-			echo "$c $line" >>"$results"
-			echo "bench: round $((r + 1)) [${opts:-stock}] $line" >&2
+			echo "$row $line" >>"$results"
+			echo "bench: round $((r + 1)) [${label:+$label }${opts:-stock}] $line" >&2
 		done
 		"$LABCMD" run s1 "rm -rf $d" >/dev/null
 	done
@@ -58,24 +93,45 @@ done
 
 "$LABCMD" check >&2 || echo "bench: WARNING: a node logged a kernel warning (see logs)" >&2
 
-# Average the per-round mean latencies and compare with stock (combo 0).
-awk -v rounds="$ROUNDS" -v n="$N" '
-{ sum[$1, $2] += $4; med[$1, $2] += $5 }
+# Per row and operation: the median over rounds of each round's median
+# latency, its range, and the change against the same module's stock row.
+names=$(printf '%s\n' "${ROWS[@]}")
+awk -v rounds="$ROUNDS" -v n="$N" -v names="$names" '
+function median(a, k,    i, j, t) {
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+}
+{ k = ++cnt[$1, $2]; v[$1, $2, k] = $5 / 1000 }
 END {
-	split("stock|noopenlocks|nowritelocks|noopenlocks,nowritelocks", name, "|")
+	nr = split(names, row, "\n")
 	split("create read write", op, " ")
-	printf "OCFS2 lock latency, 2 nodes, ops on files whose locks s2 does not hold\n"
-	printf "(mean of %d rounds x %d ops; emulated VMs: compare rows, not absolute times)\n\n", rounds, n
-	printf "%-26s", "options"
-	for (j = 1; j <= 3; j++) printf "  %9s ms  %7s", op[j], "vs stock"
-	printf "\n"
-	for (c = 0; c < 4; c++) {
-		printf "%-26s", name[c + 1]
+	for (i = 1; i <= nr; i++)
 		for (j = 1; j <= 3; j++) {
-			avg = sum[c, op[j]] / rounds / 1000
-			base = sum[0, op[j]] / rounds / 1000
-			if (c == 0) printf "  %12.2f  %8s", avg, "-"
-			else printf "  %12.2f  %7.1f%%", avg, (base - avg) / base * 100
+			k = cnt[i - 1, op[j]]
+			lo = 1e18; hi = 0
+			for (m = 1; m <= k; m++) {
+				x[m] = v[i - 1, op[j], m]
+				if (x[m] < lo) lo = x[m]
+				if (x[m] > hi) hi = x[m]
+			}
+			med[i, j] = median(x, k); rlo[i, j] = lo; rhi[i, j] = hi
+		}
+	printf "OCFS2 lock latency, 2 nodes, ops on files whose locks s2 does not hold\n"
+	printf "(median over %d rounds of the per-round median of %d ops, [range over rounds];\n", rounds, n
+	printf " emulated VMs: compare rows of this run, not absolute times)\n\n"
+	printf "%-34s", "module options"
+	for (j = 1; j <= 3; j++) printf "  %-24s %8s", op[j] " ms", "vs stock"
+	printf "\n"
+	for (i = 1; i <= nr; i++) {
+		split(row[i], f, "|")
+		base = 0
+		for (b = 1; b <= nr; b++) { split(row[b], g, "|"); if (g[1] == f[1] && g[2] == "stock") base = b }
+		printf "%-34s", (f[1] == "" ? "" : f[1] " ") f[2]
+		for (j = 1; j <= 3; j++) {
+			printf "  %6.2f [%6.2f-%6.2f]", med[i, j], rlo[i, j], rhi[i, j]
+			if (!base || base == i) printf "  %8s", "-"
+			else printf "  %7.1f%%", (med[base, j] - med[i, j]) / med[base, j] * 100
 		}
 		printf "\n"
 	}

@@ -10,7 +10,11 @@
 #   - s1 killed (its QEMU) during an extending direct write, the write
 #     retried on s2 while s2 recovers s1's journal and orphans;
 #   - s1 and s2 writing different blocks of one new cluster at once;
-#   - a mount without noopenlocks next to one with it, both orders: refused.
+#   - a mount without noopenlocks next to one with it, both orders: refused;
+#   - with s1's SAN I/O held back seconds by dm-delay (far longer than the
+#     truncate log keeps freed clusters from reuse): a delete, a punch, a
+#     reflink and a write into the same new cluster on s2 each return only
+#     after s1's direct I/O in flight completed.
 # After the faults, and at the end, fsck.ocfs2 -fn must find the
 # filesystem clean and no node may have gone read-only.
 #
@@ -19,7 +23,8 @@
 # VMs) make the windows wide.  (Freed clusters wait in OCFS2's truncate
 # log for about two seconds before they can be reused, which narrows the
 # delete and punch windows: these checks did not catch the series before
-# the fix, the mixed-mount one did.)
+# the fix.  The dm-delay checks do: they check the exclusion itself, which
+# does not depend on when clusters are reused.)
 . "$(dirname "$0")/lib.sh"
 use_lab
 OPTS=noopenlocks,nowritelocks
@@ -27,7 +32,10 @@ OPTS=noopenlocks,nowritelocks
 MB=${MB:-32}
 BIG=${BIG:-128}
 
-ktap_plan 12
+# How long s1's SAN I/O is held back in the exclusion checks (ms).
+DELAY_MS=${DELAY_MS:-6000}
+
+ktap_plan 17
 
 if ! out=$(ARCHIP_LAB_MKFS="-C 64K -b 4K" "$LABCMD" up -s 2 -H 0 -o $OPTS 2>&1); then
 	ktap_fail "lab up: 2 storage nodes, SAN with 64 KiB clusters mounted -o $OPTS"
@@ -35,6 +43,14 @@ if ! out=$(ARCHIP_LAB_MKFS="-C 64K -b 4K" "$LABCMD" up -s 2 -H 0 -o $OPTS 2>&1);
 	exit 1
 fi
 ktap_pass "lab up: 2 storage nodes, SAN with 64 KiB clusters mounted -o $OPTS"
+
+# s1 reaches the SAN through a device-mapper device, linear until an
+# exclusion check makes it dm-delay.  (No udev in the VMs: libdevmapper
+# makes the nodes itself.)
+check "s1 remounts the SAN through device-mapper (for dm-delay)" lab s1 "
+	export DM_DISABLE_UDEV=1 && umount $SAN && modprobe dm-delay &&
+	dmsetup create san --table \"0 \$(blockdev --getsz /dev/vda) linear /dev/vda 0\" &&
+	mount -t ocfs2 -o $OPTS /dev/mapper/san $SAN"
 
 # Two patterns on the SAN itself, so both nodes can read them.
 lab s1 "head -c ${MB}M /dev/urandom >$SAN/pat.A && head -c ${MB}M /dev/urandom >$SAN/pat.B &&
@@ -176,6 +192,112 @@ new_cluster() {
 		{ echo N\$i wrong; exit 1; }; done" && sane s1 && sane s2
 }
 check_v "s1 and s2 write different blocks of one new cluster at once: both land" new_cluster
+
+# ------------------------------------------------------------ exclusion
+# s1_delay MS: from now on each of s1's SAN I/Os takes MS ms longer (0: none).
+s1_delay() {
+	local t="linear /dev/vda 0"
+	[ "$1" = 0 ] || t="delay /dev/vda 0 $1"
+	lab s1 "export DM_DISABLE_UDEV=1 && dmsetup suspend --nolockfs san &&
+		dmsetup reload san --table \"0 \$(blockdev --getsz /dev/vda) $t\" &&
+		dmsetup resume san"
+}
+
+# race S1CMD S2CMD: with s1's I/O delayed, start S1CMD (one direct I/O)
+# on s1; once it is blocked (in that I/O, or in getting there), run S2CMD
+# on s2.  Prints "before" if S1CMD had finished when S2CMD returned (s2
+# waited for it), else "after", and waits for S1CMD to end; its exit
+# status is then in /tmp/x.rc on s1.  Each check then requires that the
+# two were serialized: S1CMD finished before S2CMD returned, or S1CMD saw
+# the result of S2CMD.  Without the exclusion S2CMD returns while s1's
+# I/O is held back, and S1CMD still acts on the old file.
+race() {
+	local t0 t1
+	lab s1 "rm -f /tmp/x.*; ( ( $1 ) >/tmp/x.err 2>&1; echo \$? >/tmp/x.rc ) >/dev/null 2>&1 &" ||
+		return 1
+	wait_until 30 lab s1 "for p in \$(pgrep -x dd); do
+		grep -q '^State:[[:space:]]*D' /proc/\$p/status && exit 0; done; exit 1" ||
+		{ echo "s1's I/O did not start: $(lab s1 'cat /tmp/x.err')"; return 1; }
+	t0=$(date +%s.%N)
+	lab s2 "$2" >&2 || { echo "s2: '$2' failed" >&2; return 1; }
+	t1=$(date +%s.%N)
+	if lab s1 "test -e /tmp/x.rc"; then
+		echo "s2 took $(echo "$t1 - $t0" | bc) s, waiting for s1's I/O (delayed ${DELAY_MS} ms)" >&2
+		echo before
+	else
+		echo "s2 returned after $(echo "$t1 - $t0" | bc) s, s1's I/O not done" >&2
+		echo after
+	fi
+	wait_until 120 lab s1 "test -e /tmp/x.rc" || { echo "s1's I/O did not end" >&2; return 1; }
+}
+
+# The files and data the four checks use, made before s1's I/O is
+# delayed; what s1 writes comes from its /tmp, never from the SAN.
+excl_setup() {
+	lab s1 "cd $SAN && rm -f XD PD CD CD.clone ND &&
+		head -c 4M /dev/urandom >/tmp/a4 && head -c 4M /dev/urandom >/tmp/b4 &&
+		head -c 4K /dev/urandom >/tmp/k1 && head -c 4K /dev/urandom >/tmp/k2 &&
+		cp /tmp/k2 k2 && head -c 4M /dev/urandom >XD && head -c 16M /dev/urandom >PD &&
+		cp /tmp/a4 CD && truncate -s 64K ND && sync" &&
+	lab s2 "cp $SAN/k2 /tmp/k2 && head -c 56K /dev/zero >/tmp/z"
+}
+excl_delete() {
+	local o
+	o=$(race "dd if=/tmp/b4 of=$SAN/XD bs=4M oflag=direct conv=notrunc,nocreat" "rm $SAN/XD") ||
+		return 1
+	if [ "$o" = after ]; then
+		lab s1 "test \$(cat /tmp/x.rc) != 0 && grep -q 'No such file' /tmp/x.err" ||
+			{ echo "s1's write succeeded after the delete returned"; return 1; }
+	fi
+	lab s2 "! test -e $SAN/XD" && sane s1 && sane s2
+}
+excl_punch() {
+	local before after o got
+	before=$(lab s2 "sha256sum <$SAN/PD | cut -c1-64")
+	after=$(lab s2 "{ head -c 4M $SAN/PD; head -c 8M /dev/zero; tail -c 4M $SAN/PD; } | sha256sum | cut -c1-64")
+	o=$(race "dd if=$SAN/PD bs=16M iflag=direct status=none | sha256sum | cut -c1-64 >/tmp/x.sum" \
+		"fallocate -p -o 4M -l 8M $SAN/PD") || return 1
+	got=$(lab s1 'cat /tmp/x.sum')
+	case $o:$got in
+	"before:$before" | "after:$after") ;;
+	*) echo "s1's read ($o the punch returned) is neither the file before it nor after it"; return 1 ;;
+	esac
+	test "$(lab s2 "dd if=$SAN/PD bs=16M iflag=direct status=none | sha256sum | cut -c1-64")" = "$after" ||
+		{ echo "PD is not the file punched"; return 1; }
+	sane s1 && sane s2
+}
+excl_reflink() {
+	local o clone a b
+	o=$(race "dd if=/tmp/b4 of=$SAN/CD bs=4M oflag=direct conv=notrunc status=none" \
+		"cp --reflink=always $SAN/CD $SAN/CD.clone") || return 1
+	clone=$(lab s2 "dd if=$SAN/CD.clone bs=4M iflag=direct status=none | sha256sum")
+	a=$(lab s1 'sha256sum </tmp/a4') b=$(lab s1 'sha256sum </tmp/b4')
+	case $o:$clone in
+	"before:$b") echo "the clone is the file after s1's write" ;;
+	"after:$a") echo "the clone is the file before s1's write, which came after it" ;;
+	*) echo "the clone is not what the file was when the reflink ran ($o)"; return 1 ;;
+	esac
+	test "$(lab s2 "dd if=$SAN/CD bs=4M iflag=direct status=none | sha256sum")" = "$b" && sane s1 && sane s2
+}
+excl_cluster() {
+	race "dd if=/tmp/k1 of=$SAN/ND bs=4K oflag=direct conv=notrunc status=none" \
+		"dd if=/tmp/k2 of=$SAN/ND bs=4K seek=15 oflag=direct conv=notrunc status=none" >/dev/null &&
+		lab s1 "test \$(cat /tmp/x.rc) = 0" || return 1
+	lab s2 "dd if=$SAN/ND of=/tmp/b15 bs=4K skip=15 iflag=direct status=none && cmp /tmp/b15 /tmp/k2 &&
+		dd if=$SAN/ND bs=4K skip=1 count=14 iflag=direct status=none | cmp - /tmp/z" &&
+	test "$(lab s2 "dd if=$SAN/ND bs=4K count=1 iflag=direct status=none | sha256sum")" = \
+		"$(lab s1 'sha256sum </tmp/k1')" && sane s1 && sane s2
+}
+
+if excl_setup >/dev/null && s1_delay "$DELAY_MS" >/dev/null; then
+	check_v "s1 writes, s2 deletes the file: serialized (a write in flight lands first)" excl_delete
+	check_v "s1 reads, s2 punches the file: serialized (s1 reads the file before or after)" excl_punch
+	check_v "s1 writes, s2 reflinks the file: serialized (the clone is one state of the file)" excl_reflink
+	check_v "s1 and s2 write one new cluster, s1's I/O delayed: both land" excl_cluster
+else
+	for c in delete punch reflink "one new cluster"; do ktap_fail "exclusion ($c): s1's I/O could not be delayed"; done
+fi
+check "s1's SAN I/O undelayed" s1_delay 0
 
 # ------------------------------------------------------------ node death
 # s1 extends a new file with one MB MiB direct write and is killed while
