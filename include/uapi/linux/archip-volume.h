@@ -82,7 +82,7 @@ static inline const char *archip_vol_hdr_invalid(const struct archip_vol_hdr *h)
 		return "the volume has a format version this archip does not know: upgrade archip";
 	if (shift < ARCHIP_VOL_MIN_OBJ_SHIFT || shift > ARCHIP_VOL_MAX_OBJ_SHIFT ||
 	    !size || size & 511 || nr_objs > ARCHIP_VOL_MAX_OBJS ||
-	    nr_objs != (size + (1ULL << shift) - 1) >> shift ||
+	    nr_objs != (size >> shift) + !!(size & ((1ULL << shift) - 1)) ||
 	    __le32_to_cpu(h->nr_sources) > ARCHIP_VOL_MAX_SOURCES)
 		return "the volume header has impossible sizes";
 	return 0;

@@ -36,7 +36,7 @@ static bool throws(const std::function<void()> &f, int code)
 
 int main()
 {
-	std::printf("TAP version 13\n1..33\n");
+	std::printf("TAP version 13\n1..34\n");
 
 	auto hp = parse_hostport("10.0.0.1:7000", 7890);
 	ok(hp.host == "10.0.0.1" && hp.port == 7000, "host:port parsed");
@@ -111,6 +111,12 @@ int main()
 	ok(bad([](auto &h) { h.nr_objs = htole64(2); }, "impossible") &&
 	   bad([](auto &h) { h.nr_objs = htole64(4); }, "impossible"),
 	   "object count must be size / object size, rounded up");
+	ok(bad([](auto &h) {
+		   h.obj_shift = htole32(30);
+		   h.size = htole64(~0ULL - 511);
+		   h.nr_objs = htole64(0);
+	   }, "impossible"),
+	   "a size near 2^64 does not wrap the object count to a small number");
 	ok(bad([](auto &h) {
 		   h.obj_shift = htole32(12);
 		   h.size = htole64((ARCHIP_VOL_MAX_OBJS + 1) << 12);
