@@ -30,6 +30,10 @@ int main(int argc, char **argv)
 	} catch (const Error &e) {
 		std::cerr << "archipctl: " << e.what() << "\n";
 		return e.code;
+	} catch (const std::exception &e) {
+		std::cerr << "archipctl: internal error: " << e.what()
+			  << " (please report it)\n";
+		return EXIT_FAIL;
 	}
 	return EXIT_OK;
 }

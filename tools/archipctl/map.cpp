@@ -134,10 +134,10 @@ void map(const MapOpts &o)
 	symlink_name(o.volume, dev);
 	if (out.json) {
 		Json j = Json::object();
-		j.set("device", "/dev/" + dev);
-		j.set("index", index);
-		j.set("volume", o.volume);
-		std::cout << j.dump() << "\n";
+		j["device"] = "/dev/" + dev;
+		j["index"] = index;
+		j["volume"] = o.volume;
+		std::cout << to_json(j) << "\n";
 	} else {
 		std::cout << "/dev/" << dev << "\n";
 	}
@@ -172,24 +172,24 @@ void list()
 	Json arr = Json::array();
 	for (const auto &d : list_devs()) {
 		Json j = Json::object();
-		j.set("device", "/dev/" + d.device);
-		j.set("volume", d.volume);
-		j.set("size", d.size);
-		j.set("server", d.server);
-		j.set("state", d.state);
-		j.set("read_only", d.ro);
-		j.set("epoch", d.epoch);
-		arr.push(j);
+		j["device"] = "/dev/" + d.device;
+		j["volume"] = d.volume;
+		j["size"] = d.size;
+		j["server"] = d.server;
+		j["state"] = d.state;
+		j["read_only"] = d.ro;
+		j["epoch"] = d.epoch;
+		arr.push_back(j);
 	}
 	out.emit(arr, [](const Json &a) {
 		std::printf("%-14s %-24s %14s %-21s %-12s %s\n", "DEVICE", "VOLUME", "SIZE",
 			    "SERVER", "STATE", "MODE");
-		for (const auto &j : a.items())
+		for (const auto &j : a)
 			std::printf("%-14s %-24s %14s %-21s %-12s %s\n",
-				    j.get("device")->str().c_str(), j.get("volume")->str().c_str(),
-				    j.get("size")->str().c_str(), j.get("server")->str().c_str(),
-				    j.get("state")->str().c_str(),
-				    j.get("read_only")->str() == "yes" ? "ro" : "rw");
+				    text(j.at("device")).c_str(), text(j.at("volume")).c_str(),
+				    text(j.at("size")).c_str(), text(j.at("server")).c_str(),
+				    text(j.at("state")).c_str(),
+				    text(j.at("read_only")) == "yes" ? "ro" : "rw");
 	});
 }
 

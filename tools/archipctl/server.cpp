@@ -112,17 +112,17 @@ Json status_json(struct nlattr **a)
 	Json j = Json::object();
 	bool running = a[ARCHIP_SRV_A_RUNNING] && nla_get_u8(a[ARCHIP_SRV_A_RUNNING]);
 
-	j.set("running", running);
+	j["running"] = running;
 	if (!running)
 		return j;
-	j.set("address", format_ipv4(u32(a[ARCHIP_SRV_A_ADDR])));
-	j.set("port", static_cast<uint32_t>(a[ARCHIP_SRV_A_PORT] ?
-					      nla_get_u16(a[ARCHIP_SRV_A_PORT]) : 0));
-	j.set("root", a[ARCHIP_SRV_A_ROOT] ? nla_get_string(a[ARCHIP_SRV_A_ROOT]) : "");
-	j.set("max_conns", u32(a[ARCHIP_SRV_A_MAX_CONNS]));
-	j.set("max_io", u32(a[ARCHIP_SRV_A_MAX_IO]));
-	j.set("max_inflight", u32(a[ARCHIP_SRV_A_MAX_INFLIGHT]));
-	j.set("lease", u32(a[ARCHIP_SRV_A_LEASE]));
+	j["address"] = format_ipv4(u32(a[ARCHIP_SRV_A_ADDR]));
+	j["port"] = static_cast<uint32_t>(a[ARCHIP_SRV_A_PORT] ?
+					  nla_get_u16(a[ARCHIP_SRV_A_PORT]) : 0);
+	j["root"] = a[ARCHIP_SRV_A_ROOT] ? nla_get_string(a[ARCHIP_SRV_A_ROOT]) : "";
+	j["max_conns"] = u32(a[ARCHIP_SRV_A_MAX_CONNS]);
+	j["max_io"] = u32(a[ARCHIP_SRV_A_MAX_IO]);
+	j["max_inflight"] = u32(a[ARCHIP_SRV_A_MAX_INFLIGHT]);
+	j["lease"] = u32(a[ARCHIP_SRV_A_LEASE]);
 
 	Json conns = Json::array();
 	if (a[ARCHIP_SRV_A_CONNS]) {
@@ -134,20 +134,20 @@ Json status_json(struct nlattr **a)
 			Json cj = Json::object();
 
 			nla_parse_nested(t, ARCHIP_CONN_A_MAX, c, nullptr);
-			cj.set("peer", format_ipv4(u32(t[ARCHIP_CONN_A_PEER_ADDR])) + ":" +
-					       std::to_string(t[ARCHIP_CONN_A_PEER_PORT] ?
-						      nla_get_u16(t[ARCHIP_CONN_A_PEER_PORT]) : 0));
-			cj.set("client_id", u64(t[ARCHIP_CONN_A_CLIENT_ID]));
-			cj.set("inflight", u32(t[ARCHIP_CONN_A_INFLIGHT]));
-			cj.set("requests", u64(t[ARCHIP_CONN_A_REQUESTS]));
-			cj.set("locks", u32(t[ARCHIP_CONN_A_LOCKS]));
-			cj.set("epoch", u32(t[ARCHIP_CONN_A_EPOCH]));
-			cj.set("bound", t[ARCHIP_CONN_A_BOUND] ?
-						nla_get_string(t[ARCHIP_CONN_A_BOUND]) : "");
-			conns.push(cj);
+			cj["peer"] = format_ipv4(u32(t[ARCHIP_CONN_A_PEER_ADDR])) + ":" +
+				     std::to_string(t[ARCHIP_CONN_A_PEER_PORT] ?
+						    nla_get_u16(t[ARCHIP_CONN_A_PEER_PORT]) : 0);
+			cj["client_id"] = u64(t[ARCHIP_CONN_A_CLIENT_ID]);
+			cj["inflight"] = u32(t[ARCHIP_CONN_A_INFLIGHT]);
+			cj["requests"] = u64(t[ARCHIP_CONN_A_REQUESTS]);
+			cj["locks"] = u32(t[ARCHIP_CONN_A_LOCKS]);
+			cj["epoch"] = u32(t[ARCHIP_CONN_A_EPOCH]);
+			cj["bound"] = t[ARCHIP_CONN_A_BOUND] ?
+				      nla_get_string(t[ARCHIP_CONN_A_BOUND]) : "";
+			conns.push_back(cj);
 		}
 	}
-	j.set("connections", conns);
+	j["connections"] = conns;
 
 	Json ops = Json::object();
 	if (a[ARCHIP_SRV_A_OPS]) {
@@ -162,46 +162,47 @@ Json status_json(struct nlattr **a)
 			if (op < 1 || op > ARCHIP_OP_MAX)
 				continue;
 			nla_parse_nested(t, ARCHIP_OPS_A_MAX, o, nullptr);
-			oj.set("count", u64(t[ARCHIP_OPS_A_COUNT]));
-			oj.set("errors", u64(t[ARCHIP_OPS_A_ERRORS]));
-			oj.set("bytes", u64(t[ARCHIP_OPS_A_BYTES]));
-			ops.set(op_names[op], oj);
+			oj["count"] = u64(t[ARCHIP_OPS_A_COUNT]);
+			oj["errors"] = u64(t[ARCHIP_OPS_A_ERRORS]);
+			oj["bytes"] = u64(t[ARCHIP_OPS_A_BYTES]);
+			ops[op_names[op]] = oj;
 		}
 	}
-	j.set("ops", ops);
+	j["ops"] = ops;
 	return j;
 }
 
 void status_human(const Json &j)
 {
-	if (j.get("running")->str() != "yes") {
+	if (text(j.at("running")) != "yes") {
 		std::cout << "archip object server: not running\n";
 		return;
 	}
-	std::cout << "archip object server: running on " << j.get("address")->str() << ":"
-		  << j.get("port")->str() << ", store " << j.get("root")->str() << "\n"
-		  << "limits: max_conns " << j.get("max_conns")->str() << ", max_io "
-		  << j.get("max_io")->str() << " bytes, max_inflight "
-		  << j.get("max_inflight")->str() << " per connection, lease "
-		  << j.get("lease")->str() << " s\n";
-	const auto &conns = j.get("connections")->items();
+	std::cout << "archip object server: running on " << text(j.at("address")) << ":"
+		  << text(j.at("port")) << ", store " << text(j.at("root")) << "\n"
+		  << "limits: max_conns " << text(j.at("max_conns")) << ", max_io "
+		  << text(j.at("max_io")) << " bytes, max_inflight "
+		  << text(j.at("max_inflight")) << " per connection, lease "
+		  << text(j.at("lease")) << " s\n";
+	const auto &conns = j.at("connections");
 	std::cout << "connections: " << conns.size() << "\n";
 	for (const auto &c : conns)
 		std::printf("  %-21s client %-20s inflight %-4s requests %-10s locks %s"
 			    " epoch %s%s%s\n",
-			    c.get("peer")->str().c_str(), c.get("client_id")->str().c_str(),
-			    c.get("inflight")->str().c_str(), c.get("requests")->str().c_str(),
-			    c.get("locks")->str().c_str(), c.get("epoch")->str().c_str(),
-			    c.get("bound")->str().empty() ? "" : " bound ",
-			    c.get("bound")->str().c_str());
+			    text(c.at("peer")).c_str(), text(c.at("client_id")).c_str(),
+			    text(c.at("inflight")).c_str(), text(c.at("requests")).c_str(),
+			    text(c.at("locks")).c_str(), text(c.at("epoch")).c_str(),
+			    text(c.at("bound")).empty() ? "" : " bound ",
+			    text(c.at("bound")).c_str());
 	std::printf("%-14s %12s %8s %16s\n", "op", "count", "errors", "bytes");
 	for (int op = 1; op <= ARCHIP_OP_MAX; op++) {
-		const Json *o = j.get("ops")->get(op_names[op]);
-		if (o)
+		const Json &ops = j.at("ops");
+		if (ops.contains(op_names[op])) {
+			const Json &o = ops.at(op_names[op]);
 			std::printf("%-14s %12s %8s %16s\n", op_names[op],
-				    o->get("count")->str().c_str(),
-				    o->get("errors")->str().c_str(),
-				    o->get("bytes")->str().c_str());
+				    text(o.at("count")).c_str(), text(o.at("errors")).c_str(),
+				    text(o.at("bytes")).c_str());
+		}
 	}
 }
 

@@ -157,14 +157,14 @@ void check_size(uint64_t size)
 Json volume_json(const Volume &v, bool with_map)
 {
 	Json j = Json::object();
-	j.set("name", v.name);
-	j.set("size", v.size());
-	j.set("object_size", v.obj_size());
-	j.set("objects", v.nr_objs());
+	j["name"] = v.name;
+	j["size"] = v.size();
+	j["object_size"] = v.obj_size();
+	j["objects"] = v.nr_objs();
 	if (with_map)
-		j.set("objects_written", v.written());
-	j.set("snapshot", (le32toh(v.hdr.flags) & ARCHIP_VOL_SNAPSHOT) != 0);
-	j.set("created", static_cast<uint64_t>(le64toh(v.hdr.created)));
+		j["objects_written"] = v.written();
+	j["snapshot"] = (le32toh(v.hdr.flags) & ARCHIP_VOL_SNAPSHOT) != 0;
+	j["created"] = static_cast<uint64_t>(le64toh(v.hdr.created));
 	return j;
 }
 
@@ -217,7 +217,7 @@ void create(const Opts &o)
 	std::strncpy(v.hdr.name, o.name.c_str(), sizeof(v.hdr.name) - 1);
 	v.store_header(c);
 	if (out.json)
-		std::cout << volume_json(v, false).dump() << "\n";
+		std::cout << to_json(volume_json(v, false)) << "\n";
 	else
 		std::cout << "created volume " << o.name << ": " << human_size(size) << ", "
 			  << v.nr_objs() << " objects of " << human_size(osz) << "\n";
@@ -232,19 +232,19 @@ void list(const Opts &o)
 
 	for (const auto &obj : c.list(prefix)) {
 		try {
-			arr.push(volume_json(Volume::load(c, obj.substr(prefix.size()), true), true));
+			arr.push_back(volume_json(Volume::load(c, obj.substr(prefix.size()), true), true));
 		} catch (const Error &) {
 			// removed meanwhile, or not a volume: not listed
 		}
 	}
 	out.emit(arr, [](const Json &a) {
 		std::printf("%-24s %10s %8s %16s\n", "NAME", "SIZE", "OBJSIZE", "WRITTEN/OBJECTS");
-		for (const auto &v : a.items())
-			std::printf("%-24s %10s %8s %16s\n", v.get("name")->str().c_str(),
-				    human_size(std::stoull(v.get("size")->str())).c_str(),
-				    human_size(std::stoull(v.get("object_size")->str())).c_str(),
-				    (v.get("objects_written")->str() + "/" +
-				     v.get("objects")->str()).c_str());
+		for (const auto &v : a)
+			std::printf("%-24s %10s %8s %16s\n", text(v.at("name")).c_str(),
+				    human_size(std::stoull(text(v.at("size")))).c_str(),
+				    human_size(std::stoull(text(v.at("object_size")))).c_str(),
+				    (text(v.at("objects_written")) + "/" +
+				     text(v.at("objects"))).c_str());
 	});
 }
 
@@ -262,11 +262,11 @@ void info(const Opts &o)
 		    c.stat(data_object(o.name, i), nullptr, &a))
 			total += a;
 	Json j = volume_json(v, true);
-	j.set("allocated", total);
+	j["allocated"] = total;
 	out.emit(j, [](const Json &j) {
 		for (const char *k : {"name", "size", "object_size", "objects",
 				      "objects_written", "allocated", "snapshot", "created"})
-			std::printf("%-16s %s\n", k, j.get(k)->str().c_str());
+			std::printf("%-16s %s\n", k, text(j.at(k)).c_str());
 	});
 }
 

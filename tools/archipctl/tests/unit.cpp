@@ -36,7 +36,7 @@ static bool throws(const std::function<void()> &f, int code)
 
 int main()
 {
-	std::printf("TAP version 13\n1..34\n");
+	std::printf("TAP version 13\n1..35\n");
 
 	auto hp = parse_hostport("10.0.0.1:7000", 7890);
 	ok(hp.host == "10.0.0.1" && hp.port == 7000, "host:port parsed");
@@ -59,16 +59,20 @@ int main()
 	ok(format_ipv4(parse_ipv4("10.99.0.11")) == "10.99.0.11", "IPv4 round trip");
 	ok(throws([] { parse_ipv4("10.99.0"); }, EXIT_USAGE), "bad IPv4 refused");
 
-	ok(json_escape("a\"b\\c\n\x01") == "a\\\"b\\\\c\\n\\u0001", "JSON escaping");
+	ok(to_json(Json("a\"b\\c\n\x01")) == "\"a\\\"b\\\\c\\n\\u0001\"", "JSON escaping");
 	Json j = Json::object();
-	j.set("name", "vol\"1");
-	j.set("size", uint64_t(1) << 40);
-	j.set("list", Json::array()).push(Json(true));
-	ok(j.dump() == "{\"name\":\"vol\\\"1\",\"size\":1099511627776,\"list\":[true]}",
+	j["name"] = "vol\"1";
+	j["size"] = uint64_t(1) << 40;
+	j["list"] = Json::array();
+	j["list"].push_back(true);
+	ok(to_json(j) == "{\"name\":\"vol\\\"1\",\"size\":1099511627776,\"list\":[true]}",
 	   "JSON object dump keeps order and escapes");
-	j.set("size", 5);
-	ok(j.dump().find("\"size\":5") != std::string::npos && j.get("size")->str() == "5",
+	j["size"] = 5;
+	ok(to_json(j).find("\"size\":5,") != std::string::npos && text(j.at("size")) == "5",
 	   "JSON set replaces a key in place");
+	ok(text(Json()) == "-" && text(Json(true)) == "yes" && text(Json("x")) == "x" &&
+	   to_json(Json("\xff")) == "\"\xef\xbf\xbd\"",
+	   "human text of scalars; bytes that are not UTF-8 are replaced, not thrown");
 
 	ok(sizeof(struct archip_hello) == 40 && sizeof(struct archip_hello_reply) == 96,
 	   "handshake structs have their documented sizes");
