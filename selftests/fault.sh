@@ -11,7 +11,7 @@ use_lab
 CTL="$B/archipctl"
 LAB=$ARCHIP_LAB
 
-ktap_plan 12
+ktap_plan 13
 
 # fio_bg NODE TAG ARGS: run fio in the background on NODE; its exit status
 # lands in /tmp/TAG.rc, terse output in /tmp/TAG.
@@ -190,6 +190,28 @@ tiny_discard() {
 		echo discard and write-zeroes of a 512-byte object: zeros && $CTL unmap t"
 }
 check_v "discard and write-zeroes of an object smaller than 4 KiB succeed and read zeros" tiny_discard
+
+# ------------------------------------------------ no server at all
+# The only server named stops: requests wait for --loss-timeout, then
+# fail with EIO and the device is dead; unmap does not hang.
+no_server() {
+	local t0 t1 out
+	lab h2 "$CTL volume create n --size 64M --server $S2 &&
+		$CTL map n --server $S2 --io-timeout 6 --loss-timeout 20 >/dev/null &&
+		dd if=/dev/urandom of=/dev/archip/n bs=1M count=4 oflag=direct status=none" || return 1
+	lab s2 "$CTL server stop" || return 1
+	t0=$(date +%s)
+	out=$(lab h2 "timeout 150 dd if=/dev/zero of=/dev/archip/n bs=4k count=1 oflag=direct 2>&1
+		echo exit \$?")
+	t1=$(date +%s)
+	echo "no server (loss-timeout 20 s): the write returned after $((t1 - t0)) s: $(tail -n 2 <<<"$out" | tr '\n' ' ')"
+	echo "state: $(state h2 n)"
+	servers_start s2 || return 1
+	grep -q 'Input/output error' <<<"$out" && grep -qx 'exit 1' <<<"$out" &&
+		[ $((t1 - t0)) -ge 15 ] && [ $((t1 - t0)) -le 50 ] &&
+		[ "$(state h2 n)" = dead ] && lab h2 "timeout 60 $CTL unmap n"
+}
+check_v "no server can serve: a write fails with EIO within the loss timeout, device dead, unmap" no_server
 
 force_unmap() {
 	lab h2 "$CTL volume create f --size 128M --server $S2 && $CTL map f --server $S2 >/dev/null &&
