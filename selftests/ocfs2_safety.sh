@@ -249,6 +249,9 @@ excl_delete() {
 	if [ "$o" = after ]; then
 		lab s1 "test \$(cat /tmp/x.rc) != 0 && grep -q 'No such file' /tmp/x.err" ||
 			{ echo "s1's write succeeded after the delete returned"; return 1; }
+	else
+		lab s1 "test \$(cat /tmp/x.rc) = 0" ||
+			{ echo "s1's write, done before the delete returned, failed: $(lab s1 'cat /tmp/x.err')"; return 1; }
 	fi
 	lab s2 "! test -e $SAN/XD" && sane s1 && sane s2
 }
