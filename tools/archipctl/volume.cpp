@@ -62,10 +62,8 @@ Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
 		throw Error("volume '" + name + "' does not exist (see 'archipctl volume list')",
 			    EXIT_NOT_FOUND);
 	auto raw = c.read(header_object(name), 0, sizeof(v.hdr));
+	v.hdr = {};	// a short header object reads as zeros past its end
 	std::memcpy(&v.hdr, raw.data(), std::min(raw.size(), sizeof(v.hdr)));
-	if (raw.size() < sizeof(v.hdr))
-		std::memset(reinterpret_cast<char *>(&v.hdr) + raw.size(), 0,
-			    sizeof(v.hdr) - raw.size());
 	if (const char *why = archip_vol_hdr_invalid(&v.hdr)) {
 		std::string msg = "volume '" + name + "': " + why;
 		if (le16toh(v.hdr.version) != ARCHIP_VOL_VERSION)
