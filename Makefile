@@ -3,7 +3,8 @@
 # archip top-level Makefile.
 #
 #   make deps      install build/test dependencies, fetch the lab kernel
-#   make           build the modules (archip_srv + patched ocfs2.ko) and the
+#   make           build the modules (archip_srv, archip_blk, the patched
+#                  ocfs2.ko and ocfs2_nodemanager.ko) and the
 #                  tools (archipctl, its unit tests, archip-obj) into build/
 #   make demo      boot the lab and show the cluster working (README)
 #   make test      run the whole test suite (README; what CI runs)
@@ -58,7 +59,8 @@ $(OCFS2_SRC)/.stamp: $(OCFS2_PATCHES) $(KENV)
 ocfs2: $(OCFS2_SRC)/.stamp
 	$(MAKE) -j$$(nproc) -C $(KDIR) M=$(OCFS2_SRC)/fs/ocfs2 modules
 	@mkdir -p $(BUILD)/ocfs2$(KSUFFIX)
-	cp $(OCFS2_SRC)/fs/ocfs2/ocfs2.ko $(BUILD)/ocfs2$(KSUFFIX)/ocfs2.ko
+	cp $(OCFS2_SRC)/fs/ocfs2/ocfs2.ko $(OCFS2_SRC)/fs/ocfs2/cluster/ocfs2_nodemanager.ko \
+		$(BUILD)/ocfs2$(KSUFFIX)/
 
 tools:
 	@$(MAKE) --no-print-directory -C tools/archipctl

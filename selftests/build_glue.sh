@@ -8,7 +8,7 @@
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ktap_plan 7
+ktap_plan 8
 
 check "picked kernel: image, headers and source share Debian version $KDEBVER" bash -c "
 	test -f '$KIMAGE' && test -d '$KDIR' && test -f '$KSRC_TAR' &&
@@ -24,11 +24,13 @@ else
 	ktap_diag <<<"rc=$rc $out"
 fi
 
-check "the series applies to this kernel's fs/ocfs2 and builds ocfs2.ko only" bash -c "
+check "the series applies to this kernel's fs/ocfs2 and builds ocfs2.ko and ocfs2_nodemanager.ko only" bash -c "
 	bash '$REPO/fs/ocfs2/prepare.sh' '$KSRC_TAR' '$tmp/src' >/dev/null &&
-	grep -qx 'obj-m := ocfs2.o' '$tmp/src/fs/ocfs2/Kbuild' &&
+	grep -qx 'obj-m := ocfs2.o cluster/' '$tmp/src/fs/ocfs2/Kbuild' &&
+	grep -qx 'obj-m := ocfs2_nodemanager.o' '$tmp/src/fs/ocfs2/cluster/Kbuild' &&
 	grep -q Opt_noopenlocks '$tmp/src/fs/ocfs2/super.c' &&
-	! test -e '$tmp/src/fs/ocfs2/Makefile'"
+	grep -q 'spin_lock_bh(&qs->qs_lock)' '$tmp/src/fs/ocfs2/cluster/quorum.c' &&
+	! test -e '$tmp/src/fs/ocfs2/Makefile' && ! test -e '$tmp/src/fs/ocfs2/cluster/Makefile'"
 
 mkdir -p "$tmp/bad/patches"
 cp "$REPO/fs/ocfs2/prepare.sh" "$tmp/bad/"
@@ -48,12 +50,30 @@ else
 	ktap_diag <<<"rc=$rc $out"
 fi
 
-stock="$KMODROOT/lib/modules/$KVER/kernel/fs/ocfs2/ocfs2.ko"
-ours="$REPO/build/ocfs2/ocfs2.ko"
-check "built ocfs2.ko has the lab kernel's vermagic" bash -c "
-	test \"\$(modinfo -F vermagic '$ours')\" = \"\$(modinfo -F vermagic '$stock')\""
-check "built ocfs2.ko needs the same modules as the distro's" bash -c "
-	test \"\$(modinfo -F depends '$ours')\" = \"\$(modinfo -F depends '$stock')\""
+# Ours replace the distro's modules of the same name: same vermagic, same
+# dependencies, and every symbol the distro's other OCFS2 modules (o2dlm,
+# dlmfs, the o2cb stack) take from ocfs2_nodemanager with the same CRC.
+kmods="$KMODROOT/lib/modules/$KVER/kernel/fs/ocfs2"
+for m in ocfs2 cluster/ocfs2_nodemanager; do
+	stock="$kmods/$m.ko" ours="$REPO/build/ocfs2/$(basename "$m").ko"
+	check "built $(basename "$m").ko has the lab kernel's vermagic and needs the same modules as the distro's" bash -c "
+		test \"\$(modinfo -F vermagic '$ours')\" = \"\$(modinfo -F vermagic '$stock')\" &&
+		test \"\$(modinfo -F depends '$ours')\" = \"\$(modinfo -F depends '$stock')\""
+done
+symvers="$REPO/build/ocfs2-src/fs/ocfs2/Module.symvers"
+bad=$(for m in "$kmods"/dlm/ocfs2_dlm.ko "$kmods"/dlmfs/ocfs2_dlmfs.ko "$kmods"/ocfs2_stack_o2cb.ko; do
+	modprobe --dump-modversions "$m" || echo "cannot read $m"
+done | awk -v symvers="$symvers" '
+	BEGIN { while ((getline l < symvers) > 0) { split(l, f, "\t"); if (f[3] ~ /ocfs2_nodemanager$/) crc[f[2]] = f[1] } }
+	/^cannot/ { print; next }
+	($2 in crc) { n++; if (crc[$2] != $1) print "CRC of " $2 ": distro " $1 ", ours " crc[$2] }
+	END { if (n < 20) print "only " n " ocfs2_nodemanager symbols found in the distro modules" }')
+if [ -z "$bad" ]; then
+	ktap_pass "the distro's o2dlm, dlmfs and o2cb stack take our ocfs2_nodemanager's symbols with their CRCs"
+else
+	ktap_fail "the distro's o2dlm, dlmfs and o2cb stack take our ocfs2_nodemanager's symbols with their CRCs"
+	ktap_diag <<<"$bad"
+fi
 
 check "checkpatch: the OCFS2 patches and kernel sources are clean" make -s -C "$REPO" checkpatch
 
