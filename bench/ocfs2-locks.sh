@@ -10,6 +10,9 @@
 #   create  open(O_CREAT|O_EXCL) + close of a new file in a directory s1 made
 #   read    open + one 4 KiB O_DIRECT read + close of a file s1 wrote
 #   write   open + one 4 KiB O_DIRECT|O_DSYNC write + close of a file s1 wrote
+#   new     create + one 4 KiB O_DIRECT|O_DSYNC write + close of a new file in
+#           a directory s1 made: what a new object costs the object server
+#           (it creates an object on its first write), not in the thesis
 #
 # so every lock s2 needs is held by s1 or not yet created.  Rounds rotate
 # the order of the rows so that drift in the emulated machine does not
@@ -29,6 +32,7 @@ LABCMD=$REPO/tools/lab/archip-lab
 export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-bench}
 N=${N:-200}
 ROUNDS=${ROUNDS:-3}
+OPS="create read write new"
 SAN=/mnt/san
 OPLAT=$REPO/build/bench/oplat
 read -r -a COMBOS <<<"${COMBOS:-stock noopenlocks nowritelocks noopenlocks,nowritelocks}"
@@ -79,9 +83,9 @@ for r in $(seq 0 $((ROUNDS - 1))); do
 		fi
 		for n in s1 s2; do "$LABCMD" mount "$n" "$opts" >&2; done
 		d=$SAN/bench.$r.$row
-		"$LABCMD" run s1 "mkdir -p $d/r $d/w $d/c && $OPLAT populate $d/r $N &&
+		"$LABCMD" run s1 "mkdir -p $d/r $d/w $d/c $d/n && $OPLAT populate $d/r $N &&
 			$OPLAT populate $d/w $N && sync" >/dev/null
-		for op in create read write; do
+		for op in $OPS; do
 			sub=${op:0:1}
 			line=$("$LABCMD" run s2 "$OPLAT $op $d/$sub $N")
 			echo "$row $line" >>"$results"
@@ -96,7 +100,7 @@ done
 # Per row and operation: the median over rounds of each round's median
 # latency, its range, and the change against the same module's stock row.
 names=$(printf '%s\n' "${ROWS[@]}")
-awk -v rounds="$ROUNDS" -v n="$N" -v names="$names" '
+awk -v rounds="$ROUNDS" -v n="$N" -v names="$names" -v ops="$OPS" '
 function median(a, k,    i, j, t) {
 	for (i = 2; i <= k; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
@@ -105,9 +109,9 @@ function median(a, k,    i, j, t) {
 { k = ++cnt[$1, $2]; v[$1, $2, k] = $5 / 1000 }
 END {
 	nr = split(names, row, "\n")
-	split("create read write", op, " ")
+	nop = split(ops, op, " ")
 	for (i = 1; i <= nr; i++)
-		for (j = 1; j <= 3; j++) {
+		for (j = 1; j <= nop; j++) {
 			k = cnt[i - 1, op[j]]
 			lo = 1e18; hi = 0
 			for (m = 1; m <= k; m++) {
@@ -121,14 +125,14 @@ END {
 	printf "(median over %d rounds of the per-round median of %d ops, [range over rounds];\n", rounds, n
 	printf " emulated VMs: compare rows of this run, not absolute times)\n\n"
 	printf "%-34s", "module options"
-	for (j = 1; j <= 3; j++) printf "  %-24s %8s", op[j] " ms", "vs stock"
+	for (j = 1; j <= nop; j++) printf "  %-24s %8s", op[j] " ms", "vs stock"
 	printf "\n"
 	for (i = 1; i <= nr; i++) {
 		split(row[i], f, "|")
 		base = 0
 		for (b = 1; b <= nr; b++) { split(row[b], g, "|"); if (g[1] == f[1] && g[2] == "stock") base = b }
 		printf "%-34s", (f[1] == "" ? "" : f[1] " ") f[2]
-		for (j = 1; j <= 3; j++) {
+		for (j = 1; j <= nop; j++) {
 			printf "  %6.2f [%6.2f-%6.2f]", med[i, j], rlo[i, j], rhi[i, j]
 			if (!base || base == i) printf "  %8s", "-"
 			else printf "  %7.1f%%", (med[base, j] - med[i, j]) / med[base, j] * 100

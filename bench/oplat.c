@@ -7,6 +7,9 @@
  *   oplat read DIR N            time open + one 4 KiB O_DIRECT pread + close
  *   oplat write DIR N           time open + one 4 KiB O_DIRECT|O_DSYNC pwrite
  *                               + close
+ *   oplat new DIR N             time open(O_CREAT|O_EXCL|O_DIRECT|O_DSYNC) +
+ *                               one 4 KiB pwrite + close of N new files: a
+ *                               new object's first write on the object server
  *
  * Each timed mode prints "MODE N AVG_US MEDIAN_US": the bench script runs
  * it on a node whose lock resources for those files are not cached, as
@@ -54,7 +57,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc != 4 || (n = atol(argv[3])) <= 0) {
-		fprintf(stderr, "usage: oplat populate|create|read|write DIR N\n");
+		fprintf(stderr, "usage: oplat populate|create|read|write|new DIR N\n");
 		return 2;
 	}
 	mode = argv[1];
@@ -69,6 +72,8 @@ int main(int argc, char **argv)
 
 		if (!strcmp(mode, "create"))
 			snprintf(path, sizeof(path), "%s/c%ld", dir, i);
+		else if (!strcmp(mode, "new"))
+			snprintf(path, sizeof(path), "%s/n%ld", dir, i);
 		else
 			snprintf(path, sizeof(path), "%s/f%ld", dir, i);
 
@@ -89,6 +94,10 @@ int main(int argc, char **argv)
 			fd = open(path, O_RDONLY | O_DIRECT);
 			if (fd < 0 || pread(fd, buf, IOSZ, 0) != IOSZ)
 				die("read", path);
+		} else if (!strcmp(mode, "new")) {
+			fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_DIRECT | O_DSYNC, 0644);
+			if (fd < 0 || pwrite(fd, buf, IOSZ, 0) != IOSZ)
+				die("new", path);
 		} else if (!strcmp(mode, "write")) {
 			fd = open(path, O_WRONLY | O_DIRECT | O_DSYNC);
 			if (fd < 0 || pwrite(fd, buf, IOSZ, 0) != IOSZ)
