@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 // Unit tests of archipctl's code that runs without a kernel; KTAP output.
 #include "../output.hpp"
+#include "../progress.hpp"
 #include "../util.hpp"
 
 #include <cstdio>
@@ -10,6 +11,7 @@
 #include <linux/archip-volume.h>
 #include <linux/archip.h>
 #include <string>
+#include <unistd.h>
 #include <vector>
 
 using namespace archipctl;
@@ -36,7 +38,7 @@ static bool throws(const std::function<void()> &f, int code)
 
 int main()
 {
-	std::printf("TAP version 13\n1..35\n");
+	std::printf("TAP version 13\n1..42\n");
 
 	auto hp = parse_hostport("10.0.0.1:7000", 7890);
 	ok(hp.host == "10.0.0.1" && hp.port == 7000, "host:port parsed");
@@ -138,6 +140,43 @@ int main()
 	   "ARCHIP_VOL_OBJ_NAME_MAX holds the longest object and lock names");
 	snprintf(name, sizeof(name), ARCHIP_VOL_DATA_FMT, "vm1", 42ULL);
 	ok(std::string(name) == "d.vm1.000000000000002a", "data object name format");
+
+	ok(human_bytes(0) == "0 B" && human_bytes(512) == "512 B" &&
+	   human_bytes(4096) == "4.0 KiB" && human_bytes(3ULL << 29) == "1.5 GiB",
+	   "byte counts in binary units");
+	ok(human_duration(7) == "0:07" && human_duration(245) == "4:05" &&
+	   human_duration(3723) == "1:02:03" && human_duration(-1) == "--:--",
+	   "durations as [H:]MM:SS, unknown as --:--");
+	ok(Progress::line("import", 512ULL << 20, 1ULL << 30, 4.0) ==
+	   "import  512.0 MiB / 1.0 GiB  50%  128.0 MiB/s  ETA 0:04",
+	   "progress line: bytes, total, percent, rate, ETA");
+	ok(Progress::line("export", 1ULL << 20, 0, 1.0) == "export  1.0 MiB  1.0 MiB/s",
+	   "progress line of an unknown total: no percent, no ETA");
+	ok(Progress::line("import", 1ULL << 30, 1ULL << 30, 2.0) ==
+	   "import  1.0 GiB / 1.0 GiB  100%  512.0 MiB/s",
+	   "finished progress line: 100 %, no ETA");
+	ok(Progress::line("import", 0, 1ULL << 30, 0) ==
+	   "import  0 B / 1.0 GiB  0%  0 B/s  ETA --:--",
+	   "progress line before any byte: unknown ETA");
+	{
+		// Disabled (stderr not a terminal): not a byte on stderr.
+		std::fflush(stderr);
+		FILE *tmp = std::tmpfile();
+		int saved = dup(STDERR_FILENO);
+		dup2(fileno(tmp), STDERR_FILENO);
+		{
+			Progress p("import", 100, false);
+			p.add(50);
+			p.add(50);
+			p.finish();
+		}
+		std::fflush(stderr);
+		dup2(saved, STDERR_FILENO);
+		close(saved);
+		std::fseek(tmp, 0, SEEK_END);
+		ok(std::ftell(tmp) == 0, "no progress output when not on a terminal");
+		std::fclose(tmp);
+	}
 
 	std::printf("# %d passed, %d failed\n", n - failed, failed);
 	return failed ? 1 : 0;
