@@ -44,8 +44,9 @@ K=(make -s -C "$DK/src" O="$DK/build" LOCALVERSION=-archip-debug)
 
 cfg() { "$DK/src/scripts/config" --file "$DK/build/.config" "$@"; }
 # What the lab needs: 9p root over virtio, overlay, modules, configfs,
-# debugfs, OCFS2 with o2cb as modules (ours replaces ocfs2.ko), ext4,
-# the benchmarks' NBD and NVMe/TCP host and target.
+# debugfs, OCFS2 with o2cb as modules (ours replace ocfs2.ko and
+# ocfs2_nodemanager.ko), ext4, device-mapper with dm-delay (ocfs2_safety's
+# exclusion tests), the benchmarks' NBD and NVMe/TCP host and target.
 cfg -e MODULES -e MODULE_UNLOAD -e BLK_DEV_INITRD \
     -e VIRTIO -e VIRTIO_PCI -e VIRTIO_BLK -e VIRTIO_NET -e HW_RANDOM_VIRTIO \
     -e NET_9P -e NET_9P_VIRTIO -e 9P_FS -e 9P_FS_POSIX_ACL -e OVERLAY_FS \
@@ -53,6 +54,7 @@ cfg -e MODULES -e MODULE_UNLOAD -e BLK_DEV_INITRD \
     -e EXT4_FS -e JBD2 -e QUOTA -e QUOTACTL \
     -m OCFS2_FS -e OCFS2_FS_O2CB -e OCFS2_FS_STATS -d OCFS2_DEBUG_MASKLOG \
     -m BLK_DEV_NBD -m NVME_TCP -m NVME_TARGET -m NVME_TARGET_TCP \
+    -e MD -e BLK_DEV_DM -m DM_DELAY \
     -e SERIAL_8250 -e SERIAL_8250_CONSOLE -e MAGIC_SYSRQ -e BLK_DEV_LOOP
 # The checkers, each failing loudly.
 cfg -e KASAN -e KASAN_GENERIC -e KASAN_INLINE -e KASAN_VMALLOC \
@@ -64,7 +66,7 @@ cfg -e KASAN -e KASAN_GENERIC -e KASAN_INLINE -e KASAN_VMALLOC \
     -e DEBUG_INFO_NONE -d DEBUG_INFO -d DEBUG_INFO_BTF \
     -d DRM -d SOUND -d USB_SUPPORT -d WLAN -d WIRELESS -d INPUT_TOUCHSCREEN
 "${K[@]}" olddefconfig >/dev/null
-for o in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP KFENCE DEBUG_KMEMLEAK OCFS2_FS_O2CB 9P_FS; do
+for o in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP KFENCE DEBUG_KMEMLEAK OCFS2_FS_O2CB 9P_FS DM_DELAY; do
 	grep -qE "^CONFIG_$o=[ym]" "$DK/build/.config" || die "CONFIG_$o did not stick in the debug config"
 done
 
