@@ -214,11 +214,19 @@ s1_delay() {
 # I/O is held back, and S1CMD still acts on the old file.
 race() {
 	local t0 t1
-	lab s1 "rm -f /tmp/x.*; ( ( $1 ) >/tmp/x.err 2>&1; echo \$? >/tmp/x.rc ) >/dev/null 2>&1 &" ||
-		return 1
-	wait_until 30 lab s1 "for p in \$(pgrep -x dd; pgrep -x python3); do
-		grep -q '^State:[[:space:]]*D' /proc/\$p/status && exit 0; done; exit 1" ||
-		{ echo "s1's I/O did not start: $(lab s1 'cat /tmp/x.err')" >&2; return 1; }
+	# A watcher on s1 itself marks the moment the I/O is held back: a poll
+	# from the host can miss the delay window on a slow (debug) kernel.
+	lab s1 "rm -f /tmp/x.*; ( ( $1 ) >/tmp/x.err 2>&1; echo \$? >/tmp/x.rc ) >/dev/null 2>&1 &
+		( for i in \$(seq 1200); do
+			for p in \$(pgrep -x dd; pgrep -x python3); do
+				grep -q '^State:[[:space:]]*D' /proc/\$p/status 2>/dev/null &&
+					{ touch /tmp/x.started; exit 0; }
+			done
+			test -e /tmp/x.rc && exit 0; sleep 0.05
+		done ) >/dev/null 2>&1 &" || return 1
+	wait_until 60 lab s1 "test -e /tmp/x.started || test -e /tmp/x.rc" &&
+		lab s1 "test -e /tmp/x.started" ||
+		{ echo "s1's I/O was not seen held back: $(lab s1 'cat /tmp/x.err')" >&2; return 1; }
 	t0=$(date +%s.%N)
 	lab s2 "$2" >&2 || { echo "s2: '$2' failed" >&2; return 1; }
 	t1=$(date +%s.%N)
