@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-// archipctl volume create|list|info|resize|remove: volumes as objects,
-// through any object server (--server, or $ARCHIP_SERVER).
+// archipctl volume create|list|info|resize|remove|snapshot|clone: volumes
+// as objects, through any object server (--server, or $ARCHIP_SERVER).
 #include "commands.hpp"
 #include "objclient.hpp"
 #include "output.hpp"
@@ -15,6 +15,7 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <random>
 
 namespace archipctl {
 
@@ -48,9 +49,20 @@ std::string vol_name(const char *fmt, const std::string &vol, uint64_t index = 0
 
 std::string header_object(const std::string &vol) { return vol_name(ARCHIP_VOL_HDR_FMT, vol); }
 std::string lock_name(const std::string &vol) { return vol_name(ARCHIP_VOL_LOCK_FMT, vol); }
-std::string data_object(const std::string &vol, uint64_t index)
+std::string data_object(const std::string &oset, uint64_t index)
 {
-	return vol_name(ARCHIP_VOL_DATA_FMT, vol, index);
+	return vol_name(ARCHIP_VOL_DATA_FMT, oset, index);
+}
+std::string map_object(const std::string &oset) { return vol_name(ARCHIP_VOL_MAP_FMT, oset); }
+
+std::string new_oset()
+{
+	std::random_device rd;
+	uint64_t r = (static_cast<uint64_t>(rd()) << 32) | rd();
+	char buf[17];
+
+	snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(r));
+	return buf;
 }
 
 Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
@@ -66,9 +78,11 @@ Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
 	std::memcpy(&v.hdr, raw.data(), std::min(raw.size(), sizeof(v.hdr)));
 	if (const char *why = archip_vol_hdr_invalid(&v.hdr)) {
 		std::string msg = "volume '" + name + "': " + why;
-		if (le16toh(v.hdr.version) != ARCHIP_VOL_VERSION)
+		if (le16toh(v.hdr.version) != ARCHIP_VOL_VERSION &&
+		    le16toh(v.hdr.version) != ARCHIP_VOL_VERSION_1)
 			msg += " (its version is " + std::to_string(le16toh(v.hdr.version)) +
-			       ", this archipctl knows " + std::to_string(ARCHIP_VOL_VERSION) + ")";
+			       ", this archipctl knows " + std::to_string(ARCHIP_VOL_VERSION_1) +
+			       " and " + std::to_string(ARCHIP_VOL_VERSION) + ")";
 		throw Error(msg);
 	}
 	v.hdr.name[sizeof(v.hdr.name) - 1] = '\0';
@@ -76,7 +90,8 @@ Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
 		src[sizeof(src) - 1] = '\0';
 	v.name = name;
 	if (with_map && v.nr_objs()) {
-		auto m = c.read(header_object(name), ARCHIP_VOL_HDR_SIZE,
+		// A missing map object reads as zeros: nothing written yet.
+		auto m = c.read(v.map_obj(), v.map_off(),
 				v.nr_objs() * sizeof(struct archip_map_entry));
 		v.map.resize(v.nr_objs());
 		std::memcpy(v.map.data(), m.data(), m.size());
@@ -87,8 +102,8 @@ Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
 uint64_t Volume::written() const
 {
 	uint64_t n = 0;
-	for (const auto &e : map)
-		n += (le16toh(e.flags) & ARCHIP_MAP_EXISTS) ? 1 : 0;
+	for (uint64_t i = 0; i < map.size(); i++)
+		n += owns(i);
 	return n;
 }
 
@@ -161,7 +176,10 @@ Json volume_json(const Volume &v, bool with_map)
 	j["objects"] = v.nr_objs();
 	if (with_map)
 		j["objects_written"] = v.written();
-	j["snapshot"] = (le32toh(v.hdr.flags) & ARCHIP_VOL_SNAPSHOT) != 0;
+	j["snapshot"] = v.snapshot();
+	j["incomplete"] = v.incomplete();
+	j["parent"] = v.parent();
+	j["format"] = le16toh(v.hdr.version);
 	j["created"] = static_cast<uint64_t>(le64toh(v.hdr.created));
 	return j;
 }
@@ -185,6 +203,7 @@ struct Opts {
 	std::string name;
 	std::string size;
 	std::string obj_size = "4M";
+	std::string target;	// snapshot, clone: the new volume
 	bool force = false;
 };
 
@@ -213,6 +232,7 @@ void create(const Opts &o)
 	v.hdr.nr_objs = htole64(objects_for(size, __builtin_ctzll(osz)));
 	v.hdr.created = htole64(static_cast<uint64_t>(time(nullptr)));
 	std::strncpy(v.hdr.name, o.name.c_str(), sizeof(v.hdr.name) - 1);
+	std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
 	v.store_header(c);
 	if (out.json)
 		std::cout << to_json(volume_json(v, false)) << "\n";
@@ -236,13 +256,19 @@ void list(const Opts &o)
 		}
 	}
 	out.emit(arr, [](const Json &a) {
-		std::printf("%-24s %10s %8s %16s\n", "NAME", "SIZE", "OBJSIZE", "WRITTEN/OBJECTS");
-		for (const auto &v : a)
-			std::printf("%-24s %10s %8s %16s\n", text(v.at("name")).c_str(),
+		std::printf("%-24s %10s %8s %16s  %-24s %s\n", "NAME", "SIZE", "OBJSIZE",
+			    "WRITTEN/OBJECTS", "PARENT", "KIND");
+		for (const auto &v : a) {
+			std::string parent = text(v.at("parent"));
+			std::printf("%-24s %10s %8s %16s  %-24s %s\n", text(v.at("name")).c_str(),
 				    human_size(std::stoull(text(v.at("size")))).c_str(),
 				    human_size(std::stoull(text(v.at("object_size")))).c_str(),
 				    (text(v.at("objects_written")) + "/" +
-				     text(v.at("objects"))).c_str());
+				     text(v.at("objects"))).c_str(),
+				    parent.empty() ? "-" : parent.c_str(),
+				    v.at("incomplete").get<bool>() ? "snapshot (incomplete)" :
+				    v.at("snapshot").get<bool>()   ? "snapshot" : "volume");
+		}
 	});
 }
 
@@ -255,15 +281,17 @@ void info(const Opts &o)
 	// What the volume really occupies on the SAN: its header object and
 	// every object it owns, as the filesystem reports them.
 	c.stat(header_object(o.name), nullptr, &total);
+	if (!v.v1() && c.stat(v.map_obj(), nullptr, &a))
+		total += a;
 	for (uint64_t i = 0; i < v.nr_objs(); i++)
-		if (le16toh(v.map[i].flags) & ARCHIP_MAP_EXISTS && !le16toh(v.map[i].source) &&
-		    c.stat(data_object(o.name, i), nullptr, &a))
+		if (v.owns(i) && c.stat(data_object(v.oset(), i), nullptr, &a))
 			total += a;
 	Json j = volume_json(v, true);
 	j["allocated"] = total;
 	out.emit(j, [](const Json &j) {
 		for (const char *k : {"name", "size", "object_size", "objects",
-				      "objects_written", "allocated", "snapshot", "created"})
+				      "objects_written", "allocated", "snapshot", "parent",
+				      "format", "created"})
 			std::printf("%-16s %s\n", k, text(j.at(k)).c_str());
 	});
 }
@@ -280,6 +308,9 @@ void resize(const Opts &o)
 	uint64_t objs = objects_for(size, shift);
 
 	check_objects(size, shift);
+	if (v.snapshot())
+		throw Error("'" + o.name + "' is a snapshot, which never changes: "
+			    "clone it (archipctl volume clone) and resize the clone");
 
 	if (size < v.size() && !o.force)
 		throw Error("shrinking volume '" + o.name + "' from " + human_size(v.size()) +
@@ -288,18 +319,47 @@ void resize(const Opts &o)
 	if (objs < v.nr_objs()) {
 		// Drop the objects past the new end, then their map entries.
 		for (uint64_t i = objs; i < v.nr_objs(); i++)
-			if (le16toh(v.map[i].flags) & ARCHIP_MAP_EXISTS &&
-			    !le16toh(v.map[i].source))
-				c.remove(data_object(o.name, i));
+			if (v.owns(i))
+				c.remove(data_object(v.oset(), i));
 		std::vector<uint8_t> zero((v.nr_objs() - objs) * sizeof(struct archip_map_entry));
-		c.write(header_object(o.name), ARCHIP_VOL_HDR_SIZE + objs * sizeof(struct archip_map_entry),
+		c.write(v.map_obj(), v.map_off() + objs * sizeof(struct archip_map_entry),
 			zero.data(), zero.size(), true);
 	}
 	v.hdr.size = htole64(size);
 	v.hdr.nr_objs = htole64(objs);
+	// What a shrink cut off must not come back from the parent.
+	if (!v.v1() && objs < le64toh(v.hdr.v2.parent_objs))
+		v.hdr.v2.parent_objs = htole64(objs);
 	v.store_header(c);
 	if (!out.json)
 		std::cout << "resized volume " << o.name << " to " << human_size(size) << "\n";
+}
+
+// The volumes whose parent is @name.
+std::vector<std::string> children(ObjClient &c, const std::string &name)
+{
+	const std::string prefix = ARCHIP_VOL_HDR_PREFIX;
+	std::vector<std::string> kids;
+
+	for (const auto &obj : c.list(prefix)) {
+		try {
+			Volume v = Volume::load(c, obj.substr(prefix.size()), false);
+			if (v.parent() == name)
+				kids.push_back(v.name);
+		} catch (const Error &) {
+			// removed meanwhile, or not a volume
+		}
+	}
+	std::sort(kids.begin(), kids.end());
+	return kids;
+}
+
+std::string join(const std::vector<std::string> &v)
+{
+	std::string s;
+	for (const auto &x : v)
+		s += (s.empty() ? "" : ", ") + x;
+	return s;
 }
 
 void remove(const Opts &o)
@@ -310,14 +370,128 @@ void remove(const Opts &o)
 	Volume v = Volume::load(c, o.name, true);
 	uint64_t n = 0;
 
+	auto kids = children(c, o.name);
+	if (!kids.empty())
+		throw Error("cannot remove '" + o.name + "': " + join(kids) +
+			    (kids.size() > 1 ? " read" : " reads") +
+			    " through it; remove or flatten " +
+			    (kids.size() > 1 ? "them" : "it") + " first");
 	for (uint64_t i = 0; i < v.nr_objs(); i++)
-		if (le16toh(v.map[i].flags) & ARCHIP_MAP_EXISTS && !le16toh(v.map[i].source)) {
-			c.remove(data_object(o.name, i));
+		if (v.owns(i)) {
+			c.remove(data_object(v.oset(), i));
 			n++;
 		}
+	if (!v.v1() && c.stat(v.map_obj()))
+		c.remove(v.map_obj());
 	c.remove(header_object(o.name));
 	if (!out.json)
 		std::cout << "removed volume " << o.name << " (" << n << " objects)\n";
+}
+
+// The header object of @name must not exist yet.
+void check_new(ObjClient &c, const std::string &name)
+{
+	if (c.stat(header_object(name)))
+		throw Error("volume '" + name + "' already exists");
+}
+
+/*
+ * Snapshot (Documentation/snapshots.rst): hand VOL's object set to SNAP and
+ * start VOL on an empty one on top of it.  Three writes, each atomic:
+ * SNAP marked incomplete, VOL's first sector, SNAP complete.  A run cut
+ * short after the first leaves an incomplete SNAP that a second run
+ * finishes.
+ */
+void snapshot(const Opts &o)
+{
+	ObjClient c(o.server);
+	check_volume_name(o.name);
+	check_volume_name(o.target);
+	if (o.name == o.target)
+		throw Error("a snapshot needs a name of its own", EXIT_USAGE);
+	VolumeLock lock(c, o.name, "snapshot");
+	VolumeLock slock(c, o.target, "create");
+	Volume v = Volume::load(c, o.name, false);
+
+	if (v.v1())
+		throw Error("volume '" + o.name + "' has format version 1, which has no snapshots; "
+			    "copy it into a new volume to snapshot it");
+	if (v.snapshot())
+		throw Error("'" + o.name + "' is a snapshot already: clone it (archipctl volume clone)");
+
+	Volume s;
+	bool resume = false;
+	if (c.stat(header_object(o.target))) {
+		s = Volume::load(c, o.target, false);
+		// A run cut short after step 1: SNAP has VOL's set still.
+		resume = s.incomplete() && s.oset() == v.oset();
+		if (!resume)
+			throw Error("volume '" + o.target + "' already exists");
+	} else {
+		s.name = o.target;
+		s.hdr = v.hdr;
+		std::memset(s.hdr.name, 0, sizeof(s.hdr.name));
+		std::strncpy(s.hdr.name, o.target.c_str(), sizeof(s.hdr.name) - 1);
+		s.hdr.flags = htole32(v.flags() | ARCHIP_VOL_SNAPSHOT | ARCHIP_VOL_INCOMPLETE);
+		s.hdr.created = htole64(static_cast<uint64_t>(time(nullptr)));
+		s.store_header(c);
+	}
+
+	// VOL: a fresh, empty set on top of SNAP.
+	std::memset(v.hdr.v2.oset, 0, sizeof(v.hdr.v2.oset));
+	std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
+	std::memset(v.hdr.v2.parent, 0, sizeof(v.hdr.v2.parent));
+	std::strncpy(v.hdr.v2.parent, o.target.c_str(), sizeof(v.hdr.v2.parent) - 1);
+	v.hdr.v2.parent_objs = v.hdr.nr_objs;
+	v.store_header(c);
+
+	s.hdr.flags = htole32(s.flags() & ~ARCHIP_VOL_INCOMPLETE);
+	s.store_header(c);
+	if (out.json)
+		std::cout << to_json(volume_json(s, false)) << "\n";
+	else
+		std::cout << (resume ? "finished snapshot " : "created snapshot ") << o.target
+			  << " of volume " << o.name << "\n";
+}
+
+// A clone: one header, reading through SNAP until written.
+void clone(const Opts &o)
+{
+	ObjClient c(o.server);
+	check_volume_name(o.name);
+	check_volume_name(o.target);
+	VolumeLock lock(c, o.target, "create");
+	Volume s = Volume::load(c, o.name, false);
+	unsigned int depth = 1;
+
+	if (!s.snapshot() || s.incomplete())
+		throw Error("'" + o.name + "' is not a " + (s.snapshot() ? "whole " : "") +
+			    "snapshot: clone a snapshot (archipctl volume snapshot " + o.name +
+			    " SNAP makes one)");
+	for (std::string p = s.parent(); !p.empty(); p = Volume::load(c, p, false).parent())
+		if (++depth >= ARCHIP_VOL_MAX_DEPTH)
+			throw Error("a clone of '" + o.name + "' would read through " +
+				    std::to_string(depth) + " volumes, and at most " +
+				    std::to_string(ARCHIP_VOL_MAX_DEPTH - 1) +
+				    " are allowed: copy the data into a new volume and clone that");
+	check_new(c, o.target);
+
+	Volume v;
+	v.name = o.target;
+	v.hdr = s.hdr;
+	v.hdr.flags = 0;
+	v.hdr.created = htole64(static_cast<uint64_t>(time(nullptr)));
+	std::memset(v.hdr.name, 0, sizeof(v.hdr.name));
+	std::strncpy(v.hdr.name, o.target.c_str(), sizeof(v.hdr.name) - 1);
+	std::memset(&v.hdr.v2, 0, sizeof(v.hdr.v2));
+	std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
+	std::strncpy(v.hdr.v2.parent, o.name.c_str(), sizeof(v.hdr.v2.parent) - 1);
+	v.hdr.v2.parent_objs = s.hdr.nr_objs;
+	v.store_header(c);
+	if (out.json)
+		std::cout << to_json(volume_json(v, false)) << "\n";
+	else
+		std::cout << "created volume " << o.target << ", a clone of " << o.name << "\n";
 }
 
 } // namespace
@@ -352,6 +526,18 @@ void setup_volume(CLI::App &app)
 	auto *rm = vol->add_subcommand("remove", "remove a volume and its objects (not while mapped)");
 	rm->add_option("name", o->name, "volume name")->required();
 	rm->callback([o] { remove(*o); });
+
+	auto *sn = vol->add_subcommand("snapshot", "make an immutable snapshot of a volume "
+				       "(not yet while it is mapped)");
+	sn->add_option("volume", o->name, "volume name")->required();
+	sn->add_option("snapshot", o->target, "name of the new snapshot")->required();
+	sn->callback([o] { snapshot(*o); });
+
+	auto *cl = vol->add_subcommand("clone", "make a thin volume that reads through a snapshot "
+				       "until written");
+	cl->add_option("snapshot", o->name, "snapshot name")->required();
+	cl->add_option("volume", o->target, "name of the new volume")->required();
+	cl->callback([o] { clone(*o); });
 }
 
 } // namespace archipctl

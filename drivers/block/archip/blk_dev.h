@@ -96,13 +96,20 @@ struct archip_dev {
 	struct archip_map_args args;
 
 	/* blk_vmap.c: the header, read at map time; the map, one entry per
-	 * object, changed only by the control work.
+	 * object, resolved through the volume's ancestors (source: the index
+	 * in osets of the set that has the object, 0 = the volume's own),
+	 * changed only by the control work; where the volume's own entries
+	 * are stored (map_obj at map_off).
 	 */
 	struct archip_vol_hdr hdr;
 	u64 size;
 	unsigned int obj_shift;
 	u64 nr_objs;
 	struct archip_map_entry *map;
+	char (*osets)[ARCHIP_VOL_NAME_MAX];
+	unsigned int nr_osets;
+	char map_obj[ARCHIP_VOL_OBJ_NAME_MAX];
+	u64 map_off;
 
 	/* blk_ctrl.c: the control connection is used by MAP, then only by
 	 * the control work (keepalive and map updates), one call at a time.

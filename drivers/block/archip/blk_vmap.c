@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The volume as stored: header object "v.NAME" (struct archip_vol_hdr,
- * then one struct archip_map_entry per object), data objects
- * "d.NAME.INDEX".  The map is read whole at map time; afterwards only the
- * control work changes it (archip_vmap_allocate), and blk-mq reads it.
+ * The volume as stored (<linux/archip-volume.h>, Documentation/snapshots.rst):
+ * the header object "v.NAME", the object set's map and data objects, and
+ * the ancestors a volume reads through.  At map time the chain's maps are
+ * read and resolved into one map in memory: for each object index, the set
+ * that has it (dev->osets[source], 0 = the volume's own) or none.
+ * Afterwards only the control work changes it (archip_vmap_allocate), and
+ * blk-mq reads it.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -15,12 +18,12 @@ void archip_vmap_hdr_name(struct archip_dev *dev, char *buf, size_t len)
 	snprintf(buf, len, ARCHIP_VOL_HDR_FMT, dev->args.volume);
 }
 
-static void data_name(const char *vol, u64 idx, char *buf, size_t len)
+static void data_name(const char *oset, u64 idx, char *buf, size_t len)
 {
-	snprintf(buf, len, ARCHIP_VOL_DATA_FMT, vol, idx);
+	snprintf(buf, len, ARCHIP_VOL_DATA_FMT, oset, idx);
 }
 
-/* The map says object @idx was written (by this volume or its parent). */
+/* The map says object @idx was written (by this volume or an ancestor). */
 bool archip_obj_exists(struct archip_dev *dev, u64 idx)
 {
 	return le16_to_cpu(READ_ONCE(dev->map[idx].flags)) & ARCHIP_MAP_EXISTS;
@@ -35,105 +38,239 @@ bool archip_obj_owned(struct archip_dev *dev, u64 idx)
 void archip_obj_name(struct archip_dev *dev, u64 idx, char *buf, size_t len)
 {
 	unsigned int src = le16_to_cpu(READ_ONCE(dev->map[idx].source));
-	const char *vol = dev->args.volume;
 
-	if (src && src <= ARCHIP_VOL_MAX_SOURCES)
-		vol = dev->hdr.sources[src - 1];
-	data_name(vol, idx, buf, len);
+	if (src >= dev->nr_osets)	/* checked at load; never */
+		src = 0;
+	data_name(dev->osets[src], idx, buf, len);
 }
 
-static int check_hdr(struct archip_dev *dev, const char **why)
+static int check_hdr(struct archip_vol_hdr *h, const char **why)
 {
-	struct archip_vol_hdr *h = &dev->hdr;
 	int i;
 
 	*why = archip_vol_hdr_invalid(h);
 	if (*why)
 		return -EINVAL;
-	dev->size = le64_to_cpu(h->size);
-	dev->obj_shift = le32_to_cpu(h->obj_shift);
-	dev->nr_objs = le64_to_cpu(h->nr_objs);
 	h->name[sizeof(h->name) - 1] = '\0';
 	for (i = 0; i < ARCHIP_VOL_MAX_SOURCES; i++)
 		h->sources[i][ARCHIP_VOL_NAME_MAX - 1] = '\0';
 	return 0;
 }
 
-/* Read the header and the whole map over the control connection. */
-int archip_vmap_load(struct archip_dev *dev, const char **why)
+/* Read header object "v.@vol" into @h; -ENOENT if there is none. */
+static int read_hdr(struct archip_dev *dev, const char *vol,
+		    struct archip_vol_hdr *h, const char **why)
 {
 	char name[ARCHIP_VOL_OBJ_NAME_MAX];
 	struct archip_stat stat;
-	u64 bytes, done;
 	int st;
 
-	archip_vmap_hdr_name(dev, name, sizeof(name));
-	*why = "cannot read the volume header";
+	snprintf(name, sizeof(name), ARCHIP_VOL_HDR_FMT, vol);
+	*why = "cannot read a volume header";
 	st = archip_ctrl_call(dev, ARCHIP_OP_STAT, 0, name, 0, 0, NULL, 0,
 			      &stat, sizeof(stat));
-	if (!st && !(le32_to_cpu(stat.flags) & ARCHIP_STAT_EXISTS)) {
-		*why = "no such volume (see 'archipctl volume list')";
+	if (!st && !(le32_to_cpu(stat.flags) & ARCHIP_STAT_EXISTS))
 		return -ENOENT;
-	}
 	if (!st)
 		st = archip_ctrl_call(dev, ARCHIP_OP_READ, 0, name, 0,
-				      sizeof(dev->hdr), NULL, 0, &dev->hdr,
-				      sizeof(dev->hdr));
-	if (st)
-		return st;
-	st = check_hdr(dev, why);
-	if (st)
-		return st;
+				      sizeof(*h), NULL, 0, h, sizeof(*h));
+	return st ?: check_hdr(h, why);
+}
 
-	bytes = dev->nr_objs * sizeof(*dev->map);
-	*why = "out of memory for the volume map";
-	dev->map = kvzalloc(bytes, GFP_KERNEL);
-	if (!dev->map)
-		return -ENOMEM;
-	*why = "cannot read the volume map";
-	for (done = 0, st = 0; done < bytes && !st; done += dev->ctrl.max_io) {
-		u32 n = min_t(u64, bytes - done, dev->ctrl.max_io);
+/* Read @n map entries of object @name from offset @off into @map. */
+static int read_map(struct archip_dev *dev, const char *name, u64 off,
+		    struct archip_map_entry *map, u64 n)
+{
+	u64 bytes = n * sizeof(*map), done;
+	int st = 0;
 
-		st = archip_ctrl_call(dev, ARCHIP_OP_READ, 0, name,
-				      ARCHIP_VOL_HDR_SIZE + done, n, NULL, 0,
-				      (char *)dev->map + done, n);
+	for (done = 0; done < bytes && !st; done += dev->ctrl.max_io) {
+		u32 len = min_t(u64, bytes - done, dev->ctrl.max_io);
+
+		st = archip_ctrl_call(dev, ARCHIP_OP_READ, 0, name, off + done,
+				      len, NULL, 0, (char *)map + done, len);
 	}
 	return st;
+}
+
+/* Version 1: the map follows the header; sources[] are the other sets. */
+static int load_v1(struct archip_dev *dev, const char **why)
+{
+	unsigned int i, n = le32_to_cpu(dev->hdr.nr_sources);
+	u64 idx;
+
+	dev->osets = kcalloc(n + 1, sizeof(*dev->osets), GFP_KERNEL);
+	if (!dev->osets)
+		return -ENOMEM;
+	dev->nr_osets = n + 1;
+	strscpy(dev->osets[0], dev->args.volume, sizeof(dev->osets[0]));
+	for (i = 0; i < n; i++)
+		strscpy(dev->osets[i + 1], dev->hdr.sources[i], sizeof(dev->osets[0]));
+	archip_vmap_hdr_name(dev, dev->map_obj, sizeof(dev->map_obj));
+	dev->map_off = ARCHIP_VOL_HDR_SIZE;
+	*why = "cannot read the volume map";
+	if (read_map(dev, dev->map_obj, dev->map_off, dev->map, dev->nr_objs))
+		return -EIO;
+	*why = "the volume map names a parent the header does not have";
+	for (idx = 0; idx < dev->nr_objs; idx++)
+		if (le16_to_cpu(dev->map[idx].source) > n)
+			return -EINVAL;
+	return 0;
+}
+
+/*
+ * Version 2: the volume's own map, then each ancestor's for the indices
+ * still unresolved.  Every ancestor must be a whole snapshot with the
+ * volume's object size.
+ */
+static int load_v2(struct archip_dev *dev, const char **why)
+{
+	struct archip_map_entry *pmap = NULL;
+	struct archip_vol_hdr *ph;
+	char parent[ARCHIP_VOL_NAME_MAX];
+	unsigned int level;
+	u64 idx, n, limit;
+	int st;
+
+	dev->osets = kcalloc(ARCHIP_VOL_MAX_DEPTH, sizeof(*dev->osets), GFP_KERNEL);
+	ph = kmalloc(sizeof(*ph), GFP_KERNEL);
+	if (!dev->osets || !ph) {
+		kfree(ph);
+		return -ENOMEM;
+	}
+	dev->nr_osets = 1;
+	strscpy(dev->osets[0], dev->hdr.v2.oset, sizeof(dev->osets[0]));
+	snprintf(dev->map_obj, sizeof(dev->map_obj), ARCHIP_VOL_MAP_FMT, dev->osets[0]);
+	dev->map_off = 0;
+	*why = "cannot read the volume map";
+	st = read_map(dev, dev->map_obj, 0, dev->map, dev->nr_objs);
+	if (st)
+		goto out;
+	for (idx = 0; idx < dev->nr_objs; idx++)	/* own: source 0 */
+		dev->map[idx].source = 0;
+
+	strscpy(parent, dev->hdr.v2.parent, sizeof(parent));
+	limit = le64_to_cpu(dev->hdr.v2.parent_objs);
+	for (level = 1; parent[0]; level++) {
+		if (level >= ARCHIP_VOL_MAX_DEPTH) {
+			*why = "the volume's chain of parents is too deep: flatten it (archipctl volume flatten)";
+			st = -ELOOP;
+			goto out;
+		}
+		st = read_hdr(dev, parent, ph, why);
+		if (st == -ENOENT)
+			*why = "a parent of the volume is missing";
+		if (st)
+			goto out;
+		*why = "a parent of the volume is not a whole snapshot of the same object size";
+		st = -EINVAL;
+		if (le16_to_cpu(ph->version) != ARCHIP_VOL_VERSION ||
+		    !(le32_to_cpu(ph->flags) & ARCHIP_VOL_SNAPSHOT) ||
+		    (le32_to_cpu(ph->flags) & ARCHIP_VOL_INCOMPLETE) ||
+		    le32_to_cpu(ph->obj_shift) != dev->obj_shift)
+			goto out;
+		strscpy(dev->osets[level], ph->v2.oset, sizeof(dev->osets[0]));
+		dev->nr_osets = level + 1;
+
+		n = min3(le64_to_cpu(ph->nr_objs), dev->nr_objs, limit);
+		st = -ENOMEM;
+		*why = "out of memory for the volume map";
+		kvfree(pmap);
+		pmap = kvzalloc(n * sizeof(*pmap) ?: 1, GFP_KERNEL);
+		if (!pmap)
+			goto out;
+		{
+			char mname[ARCHIP_VOL_OBJ_NAME_MAX];
+
+			snprintf(mname, sizeof(mname), ARCHIP_VOL_MAP_FMT, ph->v2.oset);
+			*why = "cannot read a parent's map";
+			st = read_map(dev, mname, 0, pmap, n);
+			if (st)
+				goto out;
+		}
+		for (idx = 0; idx < n; idx++)
+			if (!archip_obj_exists(dev, idx) &&
+			    (le16_to_cpu(pmap[idx].flags) & ARCHIP_MAP_EXISTS)) {
+				dev->map[idx].source = cpu_to_le16(level);
+				dev->map[idx].flags = cpu_to_le16(ARCHIP_MAP_EXISTS);
+			}
+		strscpy(parent, ph->v2.parent, sizeof(parent));
+		limit = min(limit, le64_to_cpu(ph->v2.parent_objs));
+	}
+	st = 0;
+out:
+	kvfree(pmap);
+	kfree(ph);
+	return st;
+}
+
+/* Read the header and resolve the map over the control connection. */
+int archip_vmap_load(struct archip_dev *dev, const char **why)
+{
+	u32 flags;
+	int st;
+
+	st = read_hdr(dev, dev->args.volume, &dev->hdr, why);
+	if (st == -ENOENT)
+		*why = "no such volume (see 'archipctl volume list')";
+	if (st)
+		return st;
+	flags = le32_to_cpu(dev->hdr.flags);
+	if (flags & ARCHIP_VOL_INCOMPLETE) {
+		*why = "the volume is a snapshot a failure cut short: run 'archipctl volume snapshot' again, or remove it";
+		return -EINVAL;
+	}
+	if ((flags & ARCHIP_VOL_SNAPSHOT) && !dev->args.read_only) {
+		*why = "the volume is a snapshot, which never changes: map it --read-only, or clone it (archipctl volume clone)";
+		return -EROFS;
+	}
+	dev->size = le64_to_cpu(dev->hdr.size);
+	dev->obj_shift = le32_to_cpu(dev->hdr.obj_shift);
+	dev->nr_objs = le64_to_cpu(dev->hdr.nr_objs);
+
+	*why = "out of memory for the volume map";
+	dev->map = kvzalloc(dev->nr_objs * sizeof(*dev->map), GFP_KERNEL);
+	if (!dev->map)
+		return -ENOMEM;
+	if (le16_to_cpu(dev->hdr.version) == ARCHIP_VOL_VERSION_1)
+		return load_v1(dev, why);
+	return load_v2(dev, why);
 }
 
 void archip_vmap_free(struct archip_dev *dev)
 {
 	kvfree(dev->map);
 	dev->map = NULL;
+	kfree(dev->osets);
+	dev->osets = NULL;
+	dev->nr_osets = 0;
 }
 
 /*
  * Before the first write to an object, record it in the map, durably: a
  * crash after that but before the data write leaves an entry whose object
- * is missing, which reads as zeros, as it did before.  A parent's object is
- * copied up first.  Control work only.
+ * is missing, which reads as zeros, as it did before.  An ancestor's
+ * object is copied up first.  Control work only.
  */
 int archip_vmap_allocate(struct archip_dev *dev, u64 idx)
 {
 	struct archip_map_entry e = { .flags = cpu_to_le16(ARCHIP_MAP_EXISTS) };
-	char name[ARCHIP_VOL_OBJ_NAME_MAX];
 	int st;
 
 	if (archip_obj_owned(dev, idx))
 		return 0;
-	if (dev->map[idx].source) {
+	if (archip_obj_exists(dev, idx)) {
 		char src[ARCHIP_NAME_MAX + 1], dst[ARCHIP_NAME_MAX + 1];
 
 		archip_obj_name(dev, idx, src, sizeof(src));
-		data_name(dev->args.volume, idx, dst, sizeof(dst));
+		data_name(dev->osets[0], idx, dst, sizeof(dst));
 		st = archip_ctrl_call(dev, ARCHIP_OP_COPY, 0, src, 0, 0, dst,
 				      strlen(dst), NULL, 0);
 		if (st && st != -EEXIST)
 			return st;
 	}
-	archip_vmap_hdr_name(dev, name, sizeof(name));
-	st = archip_ctrl_call(dev, ARCHIP_OP_WRITE, 0, name,
-			      ARCHIP_VOL_HDR_SIZE + idx * sizeof(e), sizeof(e),
+	st = archip_ctrl_call(dev, ARCHIP_OP_WRITE, 0, dev->map_obj,
+			      dev->map_off + idx * sizeof(e), sizeof(e),
 			      &e, sizeof(e), NULL, 0);
 	if (!st) {
 		WRITE_ONCE(dev->map[idx], e);

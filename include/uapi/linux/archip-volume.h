@@ -12,48 +12,76 @@
 #include <asm/byteorder.h>
 
 /*
- * A volume is one header object "v.NAME": this header, padded to
- * ARCHIP_VOL_HDR_SIZE, then one struct archip_map_entry per object of the
- * volume.  Data object INDEX of volume NAME is "d.NAME.%016llx".  A map
- * entry with source 0 names the volume's own object; source k > 0 names
- * object INDEX of volume sources[k - 1] (a parent snapshot), read-only:
- * the first write copies it up (COPY) and sets source 0.
- * Entries past the end of the header object read as zeros: not allocated.
- * The volume's exclusive lock (ACQUIRE) is named "vol.NAME".
+ * A volume is one header object "v.NAME" (struct archip_vol_hdr, padded to
+ * ARCHIP_VOL_HDR_SIZE) and an object set: data object INDEX of set OSET is
+ * "d.OSET.%016llx" and its map, one struct archip_map_entry per object
+ * index, is "m.OSET" (Documentation/snapshots.rst).  A map entry with
+ * ARCHIP_MAP_EXISTS names the set's own object; any other index is read
+ * from the parent volume (v2.parent, a snapshot), recursively up to
+ * ARCHIP_VOL_MAX_DEPTH volumes, and past the last one reads as zeros.
+ * Entries past the end of a map object read as zeros: not written.
+ * The first write to an object the volume does not own copies it up from
+ * the ancestor that has it (COPY).  The volume's exclusive lock (ACQUIRE)
+ * is named "vol.NAME".
+ *
+ * Version 1, still read and written in place: the set is the volume's
+ * name, the map follows the header in "v.NAME", and a map entry's source
+ * k > 0 names object INDEX of set sources[k - 1].  No command makes
+ * version 1 volumes any more.
  */
 #define ARCHIP_VOL_MAGIC	0x4c4f5641	/* "AVOL" */
-#define ARCHIP_VOL_VERSION	1
+#define ARCHIP_VOL_VERSION	2	/* what new volumes get */
+#define ARCHIP_VOL_VERSION_1	1	/* still read */
 #define ARCHIP_VOL_HDR_SIZE	4096
 #define ARCHIP_VOL_NAME_MAX	64		/* including the NUL */
-#define ARCHIP_VOL_MAX_SOURCES	16
+#define ARCHIP_VOL_MAX_SOURCES	16		/* version 1 */
+#define ARCHIP_VOL_MAX_DEPTH	16		/* a volume and its ancestors */
 #define ARCHIP_VOL_DEFAULT_OBJ_SHIFT	22	/* 4 MiB objects */
 #define ARCHIP_VOL_MIN_OBJ_SHIFT	12
 #define ARCHIP_VOL_MAX_OBJ_SHIFT	30
 #define ARCHIP_VOL_MAX_OBJS	(1ULL << 26)	/* 512 MiB of map at most */
 
-/* Object and lock names: printf formats of the volume name (and index). */
+/* Object and lock names: printf formats of the volume or set name (and
+ * index).
+ */
 #define ARCHIP_VOL_HDR_PREFIX	"v."
 #define ARCHIP_VOL_HDR_FMT	ARCHIP_VOL_HDR_PREFIX "%s"
 #define ARCHIP_VOL_DATA_FMT	"d.%s.%016llx"
+#define ARCHIP_VOL_MAP_FMT	"m.%s"
 #define ARCHIP_VOL_LOCK_FMT	"vol.%s"
 /* Room for the longest of them, NUL included. */
 #define ARCHIP_VOL_OBJ_NAME_MAX	(ARCHIP_VOL_NAME_MAX + 20)
 
-#define ARCHIP_VOL_SNAPSHOT	(1U << 0)	/* read-only, parent of clones */
+#define ARCHIP_VOL_SNAPSHOT	(1U << 0)	/* immutable, parent of clones */
+#define ARCHIP_VOL_INCOMPLETE	(1U << 1)	/* a snapshot a crash cut short */
 
 struct archip_vol_hdr {
 	__le32 magic;		/* ARCHIP_VOL_MAGIC */
-	__le16 version;		/* ARCHIP_VOL_VERSION */
-	__le16 hdr_size;	/* ARCHIP_VOL_HDR_SIZE: where entries start */
+	__le16 version;		/* ARCHIP_VOL_VERSION or ARCHIP_VOL_VERSION_1 */
+	__le16 hdr_size;	/* ARCHIP_VOL_HDR_SIZE (v1: where entries start) */
 	__le64 size;		/* bytes */
 	__le32 obj_shift;	/* log2 of the object size, 12..30 */
 	__le32 flags;		/* ARCHIP_VOL_* */
 	__le64 nr_objs;		/* DIV_ROUND_UP(size, object size) */
 	__le64 created;		/* seconds since the epoch */
-	__le32 nr_sources;
+	__le32 nr_sources;	/* v1; 0 in v2 */
 	__le32 pad;
 	char name[ARCHIP_VOL_NAME_MAX];
-	char sources[ARCHIP_VOL_MAX_SOURCES][ARCHIP_VOL_NAME_MAX];
+	union {
+		/* v1: the sets that map entries with source k > 0 name */
+		char sources[ARCHIP_VOL_MAX_SOURCES][ARCHIP_VOL_NAME_MAX];
+		/* v2: within the first 512 bytes, so one sector write
+		 * replaces them together (a snapshot's switch)
+		 */
+		struct {
+			char oset[ARCHIP_VOL_NAME_MAX];	  /* the object set */
+			char parent[ARCHIP_VOL_NAME_MAX]; /* "": none */
+			/* indices below it read through the parent: a
+			 * shrink lowers it, so data cut off stays gone
+			 */
+			__le64 parent_objs;
+		} v2;
+	};
 };
 
 #define ARCHIP_MAP_EXISTS	(1U << 0)	/* the object was written */
@@ -67,24 +95,28 @@ struct archip_map_entry {
 /*
  * The one check of a volume header, for the driver and the tools alike:
  * NULL if @h can be used, else why not, in words for the user.  Does not
- * look at the names (the readers NUL-terminate them).
+ * look at the names (the readers NUL-terminate them) beyond requiring a
+ * v2 object set name.
  */
 static inline const char *archip_vol_hdr_invalid(const struct archip_vol_hdr *h)
 {
 	__u64 size = __le64_to_cpu(h->size);
 	__u64 nr_objs = __le64_to_cpu(h->nr_objs);
 	__u32 shift = __le32_to_cpu(h->obj_shift);
+	__u16 version = __le16_to_cpu(h->version);
 
 	if (__le32_to_cpu(h->magic) != ARCHIP_VOL_MAGIC ||
 	    __le16_to_cpu(h->hdr_size) != ARCHIP_VOL_HDR_SIZE)
 		return "the object is not an archip volume header";
-	if (__le16_to_cpu(h->version) != ARCHIP_VOL_VERSION)
+	if (version != ARCHIP_VOL_VERSION && version != ARCHIP_VOL_VERSION_1)
 		return "the volume has a format version this archip does not know: upgrade archip";
 	if (shift < ARCHIP_VOL_MIN_OBJ_SHIFT || shift > ARCHIP_VOL_MAX_OBJ_SHIFT ||
 	    !size || size & 511 || nr_objs > ARCHIP_VOL_MAX_OBJS ||
 	    nr_objs != (size >> shift) + !!(size & ((1ULL << shift) - 1)) ||
 	    __le32_to_cpu(h->nr_sources) > ARCHIP_VOL_MAX_SOURCES)
 		return "the volume header has impossible sizes";
+	if (version == ARCHIP_VOL_VERSION && (h->nr_sources || !h->v2.oset[0]))
+		return "the volume header has no object set";
 	return 0;
 }
 

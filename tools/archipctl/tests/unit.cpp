@@ -5,6 +5,7 @@
 #include "../util.hpp"
 
 #include <cstdio>
+#include <cstddef>
 #include <cstring>
 #include <endian.h>
 #include <functional>
@@ -38,7 +39,7 @@ static bool throws(const std::function<void()> &f, int code)
 
 int main()
 {
-	std::printf("TAP version 13\n1..42\n");
+	std::printf("TAP version 13\n1..45\n");
 
 	auto hp = parse_hostport("10.0.0.1:7000", 7890);
 	ok(hp.host == "10.0.0.1" && hp.port == 7000, "host:port parsed");
@@ -95,6 +96,7 @@ int main()
 	good.size = htole64((10ULL << 20) + 512);
 	good.obj_shift = htole32(22);
 	good.nr_objs = htole64(3);
+	std::strcpy(good.v2.oset, "0123456789abcdef");
 	auto bad = [&good](const std::function<void(struct archip_vol_hdr &)> &f,
 			   const char *word) {
 		struct archip_vol_hdr h = good;
@@ -129,8 +131,22 @@ int main()
 		   h.nr_objs = htole64(ARCHIP_VOL_MAX_OBJS + 1);
 	   }, "impossible"),
 	   "more than ARCHIP_VOL_MAX_OBJS objects refused");
-	ok(bad([](auto &h) { h.nr_sources = htole32(ARCHIP_VOL_MAX_SOURCES + 1); }, "impossible"),
-	   "more than ARCHIP_VOL_MAX_SOURCES parents refused");
+	ok(bad([](auto &h) {
+		   h.version = htole16(ARCHIP_VOL_VERSION_1);
+		   h.nr_sources = htole32(ARCHIP_VOL_MAX_SOURCES + 1);
+	   }, "impossible"),
+	   "v1: more than ARCHIP_VOL_MAX_SOURCES parents refused");
+	ok(bad([](auto &h) { h.v2.oset[0] = 0; }, "no object set") &&
+	   bad([](auto &h) { h.nr_sources = htole32(1); }, "no object set"),
+	   "v2: an object set is required, v1's sources are not allowed");
+	{
+		struct archip_vol_hdr h = good;
+		h.version = htole16(ARCHIP_VOL_VERSION_1);
+		std::memset(h.sources, 0, sizeof(h.sources));
+		ok(!archip_vol_hdr_invalid(&h), "v1 headers are still valid");
+	}
+	ok(offsetof(struct archip_vol_hdr, v2.parent_objs) + 8 <= 512,
+	   "v2's set, parent and parent_objs sit in the first sector");
 
 	char name[ARCHIP_VOL_OBJ_NAME_MAX];
 	std::string longest(ARCHIP_VOL_NAME_MAX - 1, 'x');
