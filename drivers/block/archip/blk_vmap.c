@@ -127,7 +127,7 @@ static int load_v2(struct archip_dev *dev, const char **why)
 {
 	struct archip_map_entry *pmap = NULL;
 	struct archip_vol_hdr *ph;
-	char parent[ARCHIP_VOL_NAME_MAX];
+	char parent[ARCHIP_VOL_NAME_MAX], mname[ARCHIP_VOL_OBJ_NAME_MAX];
 	unsigned int level;
 	u64 idx, n, limit;
 	int st;
@@ -176,18 +176,14 @@ static int load_v2(struct archip_dev *dev, const char **why)
 		st = -ENOMEM;
 		*why = "out of memory for the volume map";
 		kvfree(pmap);
-		pmap = kvzalloc(n * sizeof(*pmap) ?: 1, GFP_KERNEL);
+		pmap = kvcalloc(max_t(u64, n, 1), sizeof(*pmap), GFP_KERNEL);
 		if (!pmap)
 			goto out;
-		{
-			char mname[ARCHIP_VOL_OBJ_NAME_MAX];
-
-			snprintf(mname, sizeof(mname), ARCHIP_VOL_MAP_FMT, ph->v2.oset);
-			*why = "cannot read a parent's map";
-			st = read_map(dev, mname, 0, pmap, n);
-			if (st)
-				goto out;
-		}
+		snprintf(mname, sizeof(mname), ARCHIP_VOL_MAP_FMT, ph->v2.oset);
+		*why = "cannot read a parent's map";
+		st = read_map(dev, mname, 0, pmap, n);
+		if (st)
+			goto out;
 		for (idx = 0; idx < n; idx++)
 			if (!archip_obj_exists(dev, idx) &&
 			    (le16_to_cpu(pmap[idx].flags) & ARCHIP_MAP_EXISTS)) {
@@ -229,7 +225,7 @@ int archip_vmap_load(struct archip_dev *dev, const char **why)
 	dev->nr_objs = le64_to_cpu(dev->hdr.nr_objs);
 
 	*why = "out of memory for the volume map";
-	dev->map = kvzalloc(dev->nr_objs * sizeof(*dev->map), GFP_KERNEL);
+	dev->map = kvcalloc(dev->nr_objs, sizeof(*dev->map), GFP_KERNEL);
 	if (!dev->map)
 		return -ENOMEM;
 	if (le16_to_cpu(dev->hdr.version) == ARCHIP_VOL_VERSION_1)
