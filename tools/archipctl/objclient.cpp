@@ -93,6 +93,18 @@ void ObjClient::remove(const std::string &name)
 		throw op_error("delete " + name, st);
 }
 
+bool ObjClient::copy(const std::string &src, const std::string &dst)
+{
+	int st = call(ARCHIP_OP_COPY, 0, src, 0, 0, dst.data(), static_cast<uint32_t>(dst.size()),
+		      nullptr, 0, "copy " + src + " to " + dst);
+
+	if (st == -EEXIST)
+		return false;
+	if (st)
+		throw op_error("copy " + src + " to " + dst, st);
+	return true;
+}
+
 std::vector<std::string> ObjClient::list(const std::string &prefix)
 {
 	std::vector<std::string> names;

@@ -24,6 +24,8 @@ public:
 	bool stat(const std::string &name, uint64_t *size = nullptr,
 		  uint64_t *allocated = nullptr);
 	void remove(const std::string &name);
+	// COPY (a reflink on OCFS2); false if @dst exists already.
+	bool copy(const std::string &src, const std::string &dst);
 	std::vector<std::string> list(const std::string &prefix);
 	bool acquire(const std::string &lock); // false: held elsewhere
 	void release(const std::string &lock);

@@ -494,6 +494,119 @@ void clone(const Opts &o)
 		std::cout << "created volume " << o.target << ", a clone of " << o.name << "\n";
 }
 
+// The sets of @v's ancestors, nearest first, each with its map limited
+// to the indices @v reads through it.
+struct Ancestor {
+	std::string oset;
+	std::vector<struct archip_map_entry> map;
+};
+
+std::vector<Ancestor> ancestors(ObjClient &c, const Volume &v)
+{
+	std::vector<Ancestor> a;
+	uint64_t limit = v.v1() ? 0 : le64toh(v.hdr.v2.parent_objs);
+
+	for (std::string p = v.parent(); !p.empty();) {
+		if (a.size() + 1 >= ARCHIP_VOL_MAX_DEPTH)
+			throw Error("volume '" + v.name + "' has too many parents");
+		Volume pv = Volume::load(c, p, true);
+		pv.map.resize(std::min<uint64_t>({pv.map.size(), v.nr_objs(), limit}));
+		limit = std::min<uint64_t>(limit, le64toh(pv.hdr.v2.parent_objs));
+		p = pv.parent();
+		a.push_back({pv.oset(), std::move(pv.map)});
+	}
+	return a;
+}
+
+// Record object @i in @v's own map, durably.
+void own(ObjClient &c, Volume &v, uint64_t i)
+{
+	struct archip_map_entry e = {};
+
+	e.flags = htole16(ARCHIP_MAP_EXISTS);
+	c.write(v.map_obj(), v.map_off() + i * sizeof(e), &e, sizeof(e), true);
+	v.map[i] = e;
+}
+
+/*
+ * Flatten: copy up (COPY, a reflink) every object the volume reads from
+ * its ancestors, then drop the parent.  Each step can be repeated, so a
+ * run cut short is finished by running it again.
+ */
+void flatten(const Opts &o)
+{
+	ObjClient c(o.server);
+	check_volume_name(o.name);
+	VolumeLock lock(c, o.name, "flatten");
+	Volume v = Volume::load(c, o.name, true);
+	uint64_t n = 0;
+
+	if (v.parent().empty())
+		throw Error("volume '" + o.name + "' has no parent: nothing to flatten");
+	if (v.snapshot())
+		throw Error("'" + o.name + "' is a snapshot, which never changes: flatten a clone of it");
+	auto anc = ancestors(c, v);
+	for (uint64_t i = 0; i < v.nr_objs(); i++) {
+		if (v.owns(i))
+			continue;
+		for (const auto &a : anc) {
+			if (i >= a.map.size() || !(le16toh(a.map[i].flags) & ARCHIP_MAP_EXISTS))
+				continue;
+			c.copy(data_object(a.oset, i), data_object(v.oset(), i));
+			own(c, v, i);
+			n++;
+			break;
+		}
+	}
+	std::memset(v.hdr.v2.parent, 0, sizeof(v.hdr.v2.parent));
+	v.hdr.v2.parent_objs = 0;
+	v.store_header(c);
+	if (!out.json)
+		std::cout << "flattened volume " << o.name << " (" << n << " objects copied up)\n";
+}
+
+/*
+ * Rollback VOL to SNAP, one of its ancestors: VOL starts again on a new,
+ * empty set on top of SNAP, and its old set is removed.  The header
+ * switch is one atomic write; a run cut short after it leaves only
+ * unreferenced objects behind.
+ */
+void rollback(const Opts &o)
+{
+	ObjClient c(o.server);
+	check_volume_name(o.name);
+	check_volume_name(o.target);
+	VolumeLock lock(c, o.name, "roll back");
+	Volume v = Volume::load(c, o.name, true);
+	bool found = false;
+
+	if (v.snapshot())
+		throw Error("'" + o.name + "' is a snapshot, which never changes");
+	for (std::string p = v.parent(); !p.empty() && !found; p = Volume::load(c, p, false).parent())
+		found = p == o.target;
+	if (!found)
+		throw Error("'" + o.target + "' is not a snapshot '" + o.name +
+			    "' reads through (see 'archipctl volume list')");
+	Volume s = Volume::load(c, o.target, false);
+	Volume old = v;
+
+	v.hdr.size = s.hdr.size;
+	v.hdr.nr_objs = s.hdr.nr_objs;
+	std::memset(&v.hdr.v2, 0, sizeof(v.hdr.v2));
+	std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
+	std::strncpy(v.hdr.v2.parent, o.target.c_str(), sizeof(v.hdr.v2.parent) - 1);
+	v.hdr.v2.parent_objs = s.hdr.nr_objs;
+	v.store_header(c);
+	// The old set: nobody reads it any more (a snapshot of VOL would have
+	// taken it over, and VOL was not a snapshot's parent).
+	for (uint64_t i = 0; i < old.nr_objs(); i++)
+		if (old.owns(i))
+			c.remove(data_object(old.oset(), i));
+	c.remove(old.map_obj());
+	if (!out.json)
+		std::cout << "rolled volume " << o.name << " back to " << o.target << "\n";
+}
+
 } // namespace
 
 void setup_volume(CLI::App &app)
@@ -538,6 +651,17 @@ void setup_volume(CLI::App &app)
 	cl->add_option("snapshot", o->name, "snapshot name")->required();
 	cl->add_option("volume", o->target, "name of the new volume")->required();
 	cl->callback([o] { clone(*o); });
+
+	auto *fl = vol->add_subcommand("flatten", "copy into a clone what it reads from its "
+				       "parents, and cut it loose from them");
+	fl->add_option("volume", o->name, "volume name")->required();
+	fl->callback([o] { flatten(*o); });
+
+	auto *rb = vol->add_subcommand("rollback", "return a volume to one of its snapshots "
+				       "(not while mapped)");
+	rb->add_option("volume", o->name, "volume name")->required();
+	rb->add_option("snapshot", o->target, "a snapshot the volume reads through")->required();
+	rb->callback([o] { rollback(*o); });
 }
 
 } // namespace archipctl
