@@ -9,7 +9,7 @@ use_lab
 CTL="$B/archipctl"
 SZ=32	# MiB per volume: 8 objects of 4 MiB
 
-ktap_plan 14
+ktap_plan 15
 
 if ! out=$("$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks 2>&1); then
 	ktap_fail "lab up: 2 storage nodes (OCFS2) + 1 hypervisor"

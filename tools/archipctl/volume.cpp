@@ -410,7 +410,10 @@ void snapshot(const Opts &o)
 	if (o.name == o.target)
 		throw Error("a snapshot needs a name of its own", EXIT_USAGE);
 	VolumeLock lock(c, o.name, "snapshot");
-	VolumeLock slock(c, o.target, "create");
+	// The new name's lock keeps a concurrent create of it out.  On a
+	// connection of its own: a connection writes under one lock's epoch.
+	ObjClient c2(o.server);
+	VolumeLock slock(c2, o.target, "create");
 	Volume v = Volume::load(c, o.name, false);
 
 	if (v.v1())
