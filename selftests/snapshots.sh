@@ -103,7 +103,7 @@ check_v "past the chain limit a clone is refused with the limit and the way out"
 
 check "remove of a snapshot that clones read through is refused, naming them" h1 "
 	out=\$($CTL volume remove s --server $S1 2>&1); rc=\$?; echo \"\$out\"
-	test \$rc = 1 && echo \"\$out\" | grep -q 'c1, c2, l1, t1' && $CTL volume info s --server $S1 >/dev/null"
+	test \$rc = 1 && echo \"\$out\" | grep -q 'c1, c2, ls1, t1, t10' && $CTL volume info s --server $S1 >/dev/null"
 
 # A snapshot cut short after its first write (a storage node dying between
 # the steps): its header exists, marked incomplete, with the volume's set.
