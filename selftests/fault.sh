@@ -226,10 +226,6 @@ force_unmap() {
 }
 check_v "unmap --force under a mounted ext4 with a writer, then umount: no splat" force_unmap
 
-fsck_clean() {
-	lab s1 "$CTL server stop" && lab s2 "$CTL server stop" &&
-	"$LABCMD" umount s1 && "$LABCMD" umount s2 && lab s1 "fsck.ocfs2 -fn /dev/vda"
-}
 check_v "fsck.ocfs2 -fn finds the filesystem clean after all of it" fsck_clean
 
 check_v "no WARN, BUG, oops, lockdep/KASAN report or hung task on any node" "$LABCMD" check

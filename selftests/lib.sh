@@ -80,3 +80,10 @@ use_lab() {
 	export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
 	trap '"$LABCMD" down >/dev/null 2>&1' EXIT
 }
+
+# fsck_clean: stop the object servers of s1 and s2, unmount the SAN on
+# both, and let fsck.ocfs2 -fn check it (what every fault test ends with).
+fsck_clean() {
+	lab s1 "$B/archipctl server stop" && lab s2 "$B/archipctl server stop" &&
+	"$LABCMD" umount s1 && "$LABCMD" umount s2 && lab s1 "fsck.ocfs2 -fn /dev/vda"
+}

@@ -132,10 +132,6 @@ check "rollback: the volume reads its snapshot again; a snapshot it does not rea
 	out=\$($CTL volume rollback v ls3 --server $S1 2>&1); echo \"\$out\"; echo \"\$out\" | grep -q 'not a snapshot' || exit 1
 	$CTL volume rollback v s --server $S2 && a=\$(sum v) && echo v \$a && test \$a = \$(img s)"
 
-fsck_clean() {
-	lab s1 "$CTL server stop" && lab s2 "$CTL server stop" &&
-	"$LABCMD" umount s1 && "$LABCMD" umount s2 && lab s1 "fsck.ocfs2 -fn /dev/vda"
-}
 check "fsck.ocfs2 -fn finds the filesystem clean" fsck_clean
 
 check "no WARN, BUG, oops, lockdep/KASAN report or hung task on any node" "$LABCMD" check
