@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -241,20 +242,29 @@ void create(const Opts &o)
 			  << v.nr_objs() << " objects of " << human_size(osz) << "\n";
 }
 
+// Calls @fn with every volume on the store (its map too if @with_map);
+// a header removed meanwhile, or not a volume's, is skipped.
+void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volume &)> &fn)
+{
+	const std::string prefix = ARCHIP_VOL_HDR_PREFIX;
+
+	for (const auto &obj : c.list(prefix)) {
+		Volume v;
+		try {
+			v = Volume::load(c, obj.substr(prefix.size()), with_map);
+		} catch (const Error &) {
+			continue;
+		}
+		fn(v);
+	}
+}
+
 void list(const Opts &o)
 {
 	ObjClient c(o.server);
 	Json arr = Json::array();
 
-	const std::string prefix = ARCHIP_VOL_HDR_PREFIX;
-
-	for (const auto &obj : c.list(prefix)) {
-		try {
-			arr.push_back(volume_json(Volume::load(c, obj.substr(prefix.size()), true), true));
-		} catch (const Error &) {
-			// removed meanwhile, or not a volume: not listed
-		}
-	}
+	for_each_volume(c, true, [&](Volume &v) { arr.push_back(volume_json(v, true)); });
 	out.emit(arr, [](const Json &a) {
 		std::printf("%-24s %10s %8s %16s  %-24s %s\n", "NAME", "SIZE", "OBJSIZE",
 			    "WRITTEN/OBJECTS", "PARENT", "KIND");
@@ -338,20 +348,26 @@ void resize(const Opts &o)
 // The volumes whose parent is @name.
 std::vector<std::string> children(ObjClient &c, const std::string &name)
 {
-	const std::string prefix = ARCHIP_VOL_HDR_PREFIX;
 	std::vector<std::string> kids;
 
-	for (const auto &obj : c.list(prefix)) {
-		try {
-			Volume v = Volume::load(c, obj.substr(prefix.size()), false);
-			if (v.parent() == name)
-				kids.push_back(v.name);
-		} catch (const Error &) {
-			// removed meanwhile, or not a volume
-		}
-	}
+	for_each_volume(c, false, [&](Volume &v) {
+		if (v.parent() == name)
+			kids.push_back(v.name);
+	});
 	std::sort(kids.begin(), kids.end());
 	return kids;
+}
+
+// The volume other than @self whose own set is @oset, or "".
+std::string set_owner(ObjClient &c, const std::string &oset, const std::string &self)
+{
+	std::string owner;
+
+	for_each_volume(c, false, [&](Volume &v) {
+		if (v.name != self && v.oset() == oset)
+			owner = v.name;
+	});
+	return owner;
 }
 
 std::string join(const std::vector<std::string> &v)
@@ -376,6 +392,18 @@ void remove(const Opts &o)
 			    (kids.size() > 1 ? " read" : " reads") +
 			    " through it; remove or flatten " +
 			    (kids.size() > 1 ? "them" : "it") + " first");
+	// A snapshot cut short after its first step shares the volume's set:
+	// only its header goes.
+	if (v.incomplete()) {
+		std::string owner = set_owner(c, v.oset(), o.name);
+		if (!owner.empty()) {
+			c.remove(header_object(o.name));
+			if (!out.json)
+				std::cout << "removed the unfinished snapshot " << o.name
+					  << " (its objects are volume " << owner << "'s)\n";
+			return;
+		}
+	}
 	for (uint64_t i = 0; i < v.nr_objs(); i++)
 		if (v.owns(i)) {
 			c.remove(data_object(v.oset(), i));
@@ -423,14 +451,19 @@ void snapshot(const Opts &o)
 		throw Error("'" + o.name + "' is a snapshot already: clone it (archipctl volume clone)");
 
 	Volume s;
-	bool resume = false;
+	bool resume = false, switched = false;
 	if (c.stat(header_object(o.target))) {
 		s = Volume::load(c, o.target, false);
-		// A run cut short after step 1: SNAP has VOL's set still.
-		resume = s.incomplete() && s.oset() == v.oset();
+		// A run cut short after step 1 (SNAP still has VOL's set: redo
+		// from step 1, VOL may have changed since) or after step 2 (VOL
+		// already reads through SNAP: only step 3 is left).
+		switched = s.incomplete() && v.parent() == o.target;
+		resume = switched || (s.incomplete() && s.oset() == v.oset());
 		if (!resume)
 			throw Error("volume '" + o.target + "' already exists");
-	} else {
+	}
+	if (!switched) {
+		// 1. SNAP: VOL's header (set, parent, size), marked incomplete.
 		s.name = o.target;
 		s.hdr = v.hdr;
 		std::memset(s.hdr.name, 0, sizeof(s.hdr.name));
@@ -438,16 +471,17 @@ void snapshot(const Opts &o)
 		s.hdr.flags = htole32(v.flags() | ARCHIP_VOL_SNAPSHOT | ARCHIP_VOL_INCOMPLETE);
 		s.hdr.created = htole64(static_cast<uint64_t>(time(nullptr)));
 		s.store_header(c);
+
+		// 2. VOL: a fresh, empty set on top of SNAP.
+		std::memset(v.hdr.v2.oset, 0, sizeof(v.hdr.v2.oset));
+		std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
+		std::memset(v.hdr.v2.parent, 0, sizeof(v.hdr.v2.parent));
+		std::strncpy(v.hdr.v2.parent, o.target.c_str(), sizeof(v.hdr.v2.parent) - 1);
+		v.hdr.v2.parent_objs = v.hdr.nr_objs;
+		v.store_header(c);
 	}
 
-	// VOL: a fresh, empty set on top of SNAP.
-	std::memset(v.hdr.v2.oset, 0, sizeof(v.hdr.v2.oset));
-	std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
-	std::memset(v.hdr.v2.parent, 0, sizeof(v.hdr.v2.parent));
-	std::strncpy(v.hdr.v2.parent, o.target.c_str(), sizeof(v.hdr.v2.parent) - 1);
-	v.hdr.v2.parent_objs = v.hdr.nr_objs;
-	v.store_header(c);
-
+	// 3. SNAP is whole.
 	s.hdr.flags = htole32(s.flags() & ~ARCHIP_VOL_INCOMPLETE);
 	s.store_header(c);
 	if (out.json)

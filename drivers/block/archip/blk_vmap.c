@@ -162,11 +162,15 @@ static int load_v2(struct archip_dev *dev, const char **why)
 			*why = "a parent of the volume is missing";
 		if (st)
 			goto out;
-		*why = "a parent of the volume is not a whole snapshot of the same object size";
+		/*
+		 * An ancestor may still be flagged INCOMPLETE: a snapshot cut
+		 * short after its second step, which is whole once the volume
+		 * reads through it.
+		 */
+		*why = "a parent of the volume is not a snapshot of the same object size";
 		st = -EINVAL;
 		if (le16_to_cpu(ph->version) != ARCHIP_VOL_VERSION ||
 		    !(le32_to_cpu(ph->flags) & ARCHIP_VOL_SNAPSHOT) ||
-		    (le32_to_cpu(ph->flags) & ARCHIP_VOL_INCOMPLETE) ||
 		    le32_to_cpu(ph->obj_shift) != dev->obj_shift)
 			goto out;
 		strscpy(dev->osets[level], ph->v2.oset, sizeof(dev->osets[0]));
