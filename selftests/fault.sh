@@ -107,11 +107,14 @@ check_v "hypervisor h1 cut off: h2 maps within the lease, h1 comes back fenced (
 
 # ------------------------------------- late writes of a dropped connection
 late_write() {
-	local obj=d.l.0000000000000000 p=/sys/module/archip_srv/parameters
+	local obj p=/sys/module/archip_srv/parameters
 	head -c 64k /dev/urandom >"$LAB/nodes/h2/share/A" && head -c 64k /dev/urandom >"$LAB/nodes/h2/share/B" || return 1
 	lab h2 "$CTL volume create l --size 64M --server $S2 &&
 		$CTL map l --server $S2,$S1 --queues 1 --io-timeout 6 >/dev/null &&
 		dd if=/dev/zero of=/dev/archip/l bs=64k count=1 oflag=direct status=none" || return 1
+	# Object 0 of the volume's object set (Documentation/block-driver.rst).
+	obj=d.$(lab h2 "$CTL --json volume info l --server $S2" | sed -E 's/.*"object_set":"([^"]*)".*/\1/').0000000000000000
+	echo "delaying $obj"
 	lab s2 "echo $obj >$p/fault_delay_match && echo 20000 >$p/fault_delay_ms" || return 1
 	# A is held 20 s on s2; h2 gives the connection up after 6 s and
 	# resends; B follows.  A must not land after B.

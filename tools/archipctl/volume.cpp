@@ -180,6 +180,7 @@ Json volume_json(const Volume &v, bool with_map)
 	j["snapshot"] = v.snapshot();
 	j["incomplete"] = v.incomplete();
 	j["parent"] = v.parent();
+	j["object_set"] = v.oset();
 	j["format"] = le16toh(v.hdr.version);
 	j["created"] = static_cast<uint64_t>(le64toh(v.hdr.created));
 	return j;
@@ -301,7 +302,7 @@ void info(const Opts &o)
 	out.emit(j, [](const Json &j) {
 		for (const char *k : {"name", "size", "object_size", "objects",
 				      "objects_written", "allocated", "snapshot", "parent",
-				      "format", "created"})
+				      "object_set", "format", "created"})
 			std::printf("%-16s %s\n", k, text(j.at(k)).c_str());
 	});
 }
