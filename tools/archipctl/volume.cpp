@@ -16,7 +16,9 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <chrono>
 #include <random>
+#include <thread>
 
 namespace archipctl {
 
@@ -55,6 +57,10 @@ std::string data_object(const std::string &oset, uint64_t index)
 	return vol_name(ARCHIP_VOL_DATA_FMT, oset, index);
 }
 std::string map_object(const std::string &oset) { return vol_name(ARCHIP_VOL_MAP_FMT, oset); }
+std::string snapreq_object(const std::string &vol)
+{
+	return vol_name(ARCHIP_VOL_SNAPREQ_FMT, vol);
+}
 
 std::string new_oset()
 {
@@ -124,10 +130,13 @@ namespace {
 // The volume's lock keeps hypervisors from mapping it while we change it.
 class VolumeLock {
 public:
-	VolumeLock(ObjClient &c, const std::string &vol, const std::string &doing)
+	// @must false: a lock held elsewhere is no error; see held().
+	VolumeLock(ObjClient &c, const std::string &vol, const std::string &doing,
+		   bool must = true)
 		: c_(c), name_(lock_name(vol))
 	{
-		if (!c_.acquire(name_))
+		held_ = c_.acquire(name_);
+		if (!held_ && must)
 			throw Error("cannot " + doing + " volume '" + vol +
 				    "': it is mapped on a hypervisor; unmap it there first "
 				    "(archipctl unmap)");
@@ -135,14 +144,17 @@ public:
 	~VolumeLock()
 	{
 		try {
-			c_.release(name_);
+			if (held_)
+				c_.release(name_);
 		} catch (...) {
 		}
 	}
+	bool held() const { return held_; }
 
 private:
 	ObjClient &c_;
 	std::string name_;
+	bool held_;
 };
 
 uint64_t objects_for(uint64_t size, unsigned shift)
@@ -206,6 +218,7 @@ struct Opts {
 	std::string size;
 	std::string obj_size = "4M";
 	std::string target;	// snapshot, clone: the new volume
+	unsigned int timeout = 30;	// snapshot of a mapped volume: seconds
 	bool force = false;
 };
 
@@ -425,6 +438,71 @@ void check_new(ObjClient &c, const std::string &name)
 }
 
 /*
+ * VOL is mapped read-write: its holder's driver makes the snapshot, asked
+ * through the request object "s.VOL" (Documentation/snapshots.rst), which
+ * it looks for each second.  We wait for its answer at most @o.timeout.
+ */
+void snapshot_mapped(ObjClient &c, const Volume &v, const Opts &o)
+{
+	if (c.stat(header_object(o.target))) {
+		Volume s = Volume::load(c, o.target, false);
+		if (!s.incomplete() || (s.oset() != v.oset() && v.parent() != o.target))
+			throw Error("volume '" + o.target + "' already exists");
+		if (v.parent() == o.target) {
+			// Cut short after its second step: only the flag is left.
+			s.hdr.flags = htole32(s.flags() & ~ARCHIP_VOL_INCOMPLETE);
+			s.store_header(c);
+			if (!out.json)
+				std::cout << "finished snapshot " << o.target << " of volume "
+					  << o.name << "\n";
+			return;
+		}
+	}
+
+	struct archip_snap_req r = {};
+	std::random_device rd;
+	const uint64_t nonce = (static_cast<uint64_t>(rd()) << 32) | rd();
+	const std::string req = snapreq_object(o.name);
+
+	r.magic = htole32(ARCHIP_SNAPREQ_MAGIC);
+	r.state = htole32(ARCHIP_SNAPREQ_PENDING);
+	r.nonce = htole64(nonce);
+	std::strncpy(r.snap, o.target.c_str(), sizeof(r.snap) - 1);
+	std::strncpy(r.oset, new_oset().c_str(), sizeof(r.oset) - 1);
+	c.write(req, 0, &r, sizeof(r), true);
+
+	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout);
+	for (;;) {
+		auto raw = c.read(req, 0, sizeof(r));
+		std::memcpy(&r, raw.data(), sizeof(r));
+		if (le32toh(r.magic) == ARCHIP_SNAPREQ_MAGIC && le64toh(r.nonce) == nonce &&
+		    le32toh(r.state) != ARCHIP_SNAPREQ_PENDING)
+			break;
+		if (std::chrono::steady_clock::now() > deadline) {
+			c.remove(req);
+			throw Error("volume '" + o.name + "' is mapped read-write, and its holder did "
+				    "not answer the snapshot request within " +
+				    std::to_string(o.timeout) + " s (is the hypervisor up?); if it "
+				    "answers late the snapshot is made anyway: see "
+				    "'archipctl volume list'");
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	}
+	c.remove(req);
+	if (le32toh(r.state) != ARCHIP_SNAPREQ_DONE)
+		throw Error("the hypervisor holding volume '" + o.name +
+			    "' could not make the snapshot: " +
+			    std::strerror(-static_cast<int32_t>(le32toh(r.error))) +
+			    " (its kernel log says why)");
+	Volume s = Volume::load(c, o.target, false);
+	if (out.json)
+		std::cout << to_json(volume_json(s, false)) << "\n";
+	else
+		std::cout << "created snapshot " << o.target << " of volume " << o.name
+			  << " (made by the hypervisor that has it mapped)\n";
+}
+
+/*
  * Snapshot (Documentation/snapshots.rst): hand VOL's object set to SNAP and
  * start VOL on an empty one on top of it.  Three writes, each atomic:
  * SNAP marked incomplete, VOL's first sector, SNAP complete.  A run cut
@@ -438,7 +516,7 @@ void snapshot(const Opts &o)
 	check_volume_name(o.target);
 	if (o.name == o.target)
 		throw Error("a snapshot needs a name of its own", EXIT_USAGE);
-	VolumeLock lock(c, o.name, "snapshot");
+	VolumeLock lock(c, o.name, "snapshot", false);
 	// The new name's lock keeps a concurrent create of it out.  On a
 	// connection of its own: a connection writes under one lock's epoch.
 	ObjClient c2(o.server);
@@ -450,6 +528,10 @@ void snapshot(const Opts &o)
 			    "copy it into a new volume to snapshot it");
 	if (v.snapshot())
 		throw Error("'" + o.name + "' is a snapshot already: clone it (archipctl volume clone)");
+	if (!lock.held()) {
+		snapshot_mapped(c, v, o);
+		return;
+	}
 
 	Volume s;
 	bool resume = false, switched = false;
@@ -678,10 +760,12 @@ void setup_volume(CLI::App &app)
 	rm->add_option("name", o->name, "volume name")->required();
 	rm->callback([o] { remove(*o); });
 
-	auto *sn = vol->add_subcommand("snapshot", "make an immutable snapshot of a volume "
-				       "(not yet while it is mapped)");
+	auto *sn = vol->add_subcommand("snapshot", "make an immutable, crash-consistent snapshot "
+				       "of a volume, mapped or not");
 	sn->add_option("volume", o->name, "volume name")->required();
 	sn->add_option("snapshot", o->target, "name of the new snapshot")->required();
+	sn->add_option("--timeout", o->timeout,
+		       "a mapped volume: how long to wait for its hypervisor (default 30 s)");
 	sn->callback([o] { snapshot(*o); });
 
 	auto *cl = vol->add_subcommand("clone", "make a thin volume that reads through a snapshot "

@@ -2,7 +2,8 @@
 /*
  * The control connection of a mapped volume: it holds the volume lock (its
  * epoch fences every older holder, see Documentation/protocol.rst), and
- * carries the map updates of first writes and a keepalive.
+ * carries the map updates of first writes, a keepalive, and, for a
+ * read-write map, the snapshots asked of it (Documentation/snapshots.rst).
  *
  * After MAP, one work item (ctrl_work) is its only user, so no lock is
  * needed around it and no I/O path ever waits on a control call: blk-mq
@@ -19,7 +20,8 @@
 
 #include "blk_dev.h"
 
-#define KEEPALIVE	(5 * HZ)
+/* Keepalive, and how often a read-write map looks for a snapshot request. */
+#define KEEPALIVE	(1 * HZ)
 #define CONNECT_WAIT	(5 * HZ)
 /* ACQUIRE anew: how long the server waits for older writers to end. */
 #define LOCK_WAIT_MS	60000
@@ -229,12 +231,9 @@ static struct bcmd *next_alloc(struct archip_dev *dev)
 	return cmd;
 }
 
-static void ctrl_work(struct work_struct *work)
+/* Map the first writes blk-mq parked, and send them again. */
+static void do_allocs(struct archip_dev *dev)
 {
-	struct archip_dev *dev = container_of(to_delayed_work(work),
-					      struct archip_dev, ctrl_work);
-	char name[ARCHIP_VOL_OBJ_NAME_MAX];
-	struct archip_stat stat;
 	bool requeued = false;
 	struct request *rq;
 	struct bcmd *cmd;
@@ -254,12 +253,87 @@ static void ctrl_work(struct work_struct *work)
 	}
 	if (requeued)
 		blk_mq_kick_requeue_list(dev->disk->queue);
+}
+
+/*
+ * A snapshot request ("s.VOL") from archipctl: with every write the device
+ * completed on the SAN and none in flight (queue frozen, first writes
+ * mapped meanwhile), make the snapshot, then answer in the request.
+ * Bounded: the freeze waits at most the I/O timeout.  The STAT doubles
+ * as the keepalive.
+ */
+static void ctrl_snapshot(struct archip_dev *dev)
+{
+	struct request_queue *q = dev->disk->queue;
+	char name[ARCHIP_VOL_OBJ_NAME_MAX];
+	struct archip_snap_req *req;
+	struct archip_stat stat;
+	unsigned long deadline;
+	const char *why;
+	int st;
+
+	snprintf(name, sizeof(name), ARCHIP_VOL_SNAPREQ_FMT, dev->args.volume);
+	st = archip_ctrl_call(dev, ARCHIP_OP_STAT, 0, name, 0, 0, NULL, 0,
+			      &stat, sizeof(stat));
+	if (st || !(le32_to_cpu(stat.flags) & ARCHIP_STAT_EXISTS))
+		return;
+	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	if (!req)
+		return;
+	st = archip_ctrl_call(dev, ARCHIP_OP_READ, 0, name, 0, sizeof(*req),
+			      NULL, 0, req, sizeof(*req));
+	if (st || le32_to_cpu(req->magic) != ARCHIP_SNAPREQ_MAGIC ||
+	    le32_to_cpu(req->state) != ARCHIP_SNAPREQ_PENDING)
+		goto out;
+	req->snap[sizeof(req->snap) - 1] = '\0';
+	req->oset[sizeof(req->oset) - 1] = '\0';
+
+	blk_freeze_queue_start(q);
+	deadline = jiffies + io_timeout(dev);
+	while (!blk_mq_freeze_queue_wait_timeout(q, HZ / 10)) {
+		do_allocs(dev);
+		if (time_after(jiffies, deadline) || READ_ONCE(dev->dying) ||
+		    READ_ONCE(dev->fenced)) {
+			st = -ETIMEDOUT;
+			why = "the device's I/O did not drain within the I/O timeout";
+			break;
+		}
+	}
+	if (!st)
+		st = archip_vmap_snapshot(dev, req->snap, req->oset, &why);
+	blk_mq_unfreeze_queue(q);
+
+	if (st)
+		pr_warn("%s: snapshot %s failed: %s (%d)\n", dev->args.volume,
+			req->snap, why, st);
+	else
+		pr_info("%s: snapshot %s made\n", dev->args.volume, req->snap);
+	req->state = cpu_to_le32(st ? ARCHIP_SNAPREQ_FAILED : ARCHIP_SNAPREQ_DONE);
+	req->error = cpu_to_le32((u32)st);
+	archip_ctrl_call(dev, ARCHIP_OP_WRITE, ARCHIP_REQ_FUA, name, 0,
+			 sizeof(*req), req, sizeof(*req), NULL, 0);
+out:
+	kfree(req);
+}
+
+static void ctrl_work(struct work_struct *work)
+{
+	struct archip_dev *dev = container_of(to_delayed_work(work),
+					      struct archip_dev, ctrl_work);
+	char name[ARCHIP_VOL_OBJ_NAME_MAX];
+	struct archip_stat stat;
+
+	do_allocs(dev);
 	if (READ_ONCE(dev->dying))
 		return;
 	/* Keep the control connection, and so the volume lock, alive. */
-	archip_vmap_hdr_name(dev, name, sizeof(name));
-	archip_ctrl_call(dev, ARCHIP_OP_STAT, 0, name, 0, 0, NULL, 0, &stat,
-			 sizeof(stat));
+	if (dev->epoch) {
+		ctrl_snapshot(dev);
+	} else {
+		archip_vmap_hdr_name(dev, name, sizeof(name));
+		archip_ctrl_call(dev, ARCHIP_OP_STAT, 0, name, 0, 0, NULL, 0,
+				 &stat, sizeof(stat));
+	}
 	if (!READ_ONCE(dev->dying))
 		queue_delayed_work(archip_blk_wq, &dev->ctrl_work,
 				   list_empty(&dev->alloc_list) ? KEEPALIVE : 0);

@@ -178,6 +178,8 @@ bool archip_obj_owned(struct archip_dev *dev, u64 idx);
 void archip_obj_name(struct archip_dev *dev, u64 idx, char *buf, size_t len);
 void archip_vmap_hdr_name(struct archip_dev *dev, char *buf, size_t len);
 int archip_vmap_allocate(struct archip_dev *dev, u64 idx);
+int archip_vmap_snapshot(struct archip_dev *dev, const char *snap,
+			 const char *oset, const char **why);
 
 /* blk_sysfs.c */
 extern const struct attribute_group *archip_attr_groups[];

@@ -278,3 +278,109 @@ int archip_vmap_allocate(struct archip_dev *dev, u64 idx)
 	}
 	return st;
 }
+
+/* Write @h as header object "v.@vol", padded to ARCHIP_VOL_HDR_SIZE. */
+static int write_hdr(struct archip_dev *dev, const char *vol,
+		     const struct archip_vol_hdr *h, void *page)
+{
+	char name[ARCHIP_VOL_OBJ_NAME_MAX];
+
+	snprintf(name, sizeof(name), ARCHIP_VOL_HDR_FMT, vol);
+	memset(page, 0, ARCHIP_VOL_HDR_SIZE);
+	memcpy(page, h, sizeof(*h));
+	return archip_ctrl_call(dev, ARCHIP_OP_WRITE, ARCHIP_REQ_FUA, name, 0,
+				ARCHIP_VOL_HDR_SIZE, page, ARCHIP_VOL_HDR_SIZE,
+				NULL, 0);
+}
+
+/*
+ * Snapshot @snap of the mapped volume, whose I/O the caller has quiesced
+ * (queue frozen, no map update pending): the three steps of
+ * Documentation/snapshots.rst, each one atomic write, then the map in
+ * memory moves one level down: what the volume had is @snap's now, and
+ * the volume starts on the empty set @oset.  Control work only.
+ */
+int archip_vmap_snapshot(struct archip_dev *dev, const char *snap,
+			 const char *oset, const char **why)
+{
+	char (*osets)[ARCHIP_VOL_NAME_MAX] = NULL;
+	struct archip_vol_hdr *sh = NULL, *vh = NULL;
+	void *page = NULL;
+	unsigned int i;
+	u64 idx;
+	int st;
+
+	*why = "format version 1 volumes have no snapshots";
+	if (le16_to_cpu(dev->hdr.version) != ARCHIP_VOL_VERSION)
+		return -EOPNOTSUPP;
+	*why = "the volume's chain of parents is too deep for another snapshot: flatten it";
+	if (dev->nr_osets >= ARCHIP_VOL_MAX_DEPTH)
+		return -ELOOP;
+	*why = "bad snapshot request";
+	if (!snap[0] || !oset[0] || !strcmp(snap, dev->args.volume))
+		return -EINVAL;
+
+	st = -ENOMEM;
+	*why = "out of memory";
+	osets = kcalloc(dev->nr_osets + 1, sizeof(*osets), GFP_KERNEL);
+	sh = kmalloc(sizeof(*sh), GFP_KERNEL);
+	vh = kmalloc(sizeof(*vh), GFP_KERNEL);
+	page = kmalloc(ARCHIP_VOL_HDR_SIZE, GFP_KERNEL);
+	if (!osets || !sh || !vh || !page)
+		goto out;
+
+	/* 1. The snapshot: the volume's header, its set and parent. */
+	*sh = dev->hdr;
+	memset(sh->name, 0, sizeof(sh->name));
+	strscpy(sh->name, snap, sizeof(sh->name));
+	sh->flags |= cpu_to_le32(ARCHIP_VOL_SNAPSHOT | ARCHIP_VOL_INCOMPLETE);
+	sh->created = cpu_to_le64(ktime_get_real_seconds());
+	*why = "cannot write the snapshot's header";
+	st = write_hdr(dev, snap, sh, page);
+	if (st)
+		goto out;
+
+	/* 2. The volume: a new, empty set on top of the snapshot. */
+	*vh = dev->hdr;
+	memset(&vh->v2, 0, sizeof(vh->v2));
+	strscpy(vh->v2.oset, oset, sizeof(vh->v2.oset));
+	strscpy(vh->v2.parent, snap, sizeof(vh->v2.parent));
+	vh->v2.parent_objs = vh->nr_objs;
+	/*
+	 * A failed call may still have written it: then the volume's header
+	 * names a set we would not write to.  Stop writing at all: the next
+	 * map reads whichever header is there.
+	 */
+	st = write_hdr(dev, dev->args.volume, vh, page);
+	if (st) {
+		*why = "cannot write the volume's header";
+		archip_dev_fence(dev, "a snapshot's switch of the volume header may have failed halfway: map the volume again");
+		goto out;
+	}
+
+	/* The device writes to the new set from now on. */
+	strscpy(osets[0], oset, sizeof(osets[0]));
+	for (i = 0; i < dev->nr_osets; i++)
+		memcpy(osets[i + 1], dev->osets[i], sizeof(osets[0]));
+	for (idx = 0; idx < dev->nr_objs; idx++)
+		if (archip_obj_exists(dev, idx))
+			dev->map[idx].source =
+				cpu_to_le16(le16_to_cpu(dev->map[idx].source) + 1);
+	swap(dev->osets, osets);
+	dev->nr_osets++;
+	dev->hdr = *vh;
+	snprintf(dev->map_obj, sizeof(dev->map_obj), ARCHIP_VOL_MAP_FMT, oset);
+	dev->map_off = 0;
+
+	/* 3. The snapshot is whole. */
+	sh->flags &= ~cpu_to_le32(ARCHIP_VOL_INCOMPLETE);
+	st = write_hdr(dev, snap, sh, page);
+	*why = st ? "the snapshot is made but still flagged incomplete: run 'archipctl volume snapshot' again to finish it" : NULL;
+out:
+	kfree(page);
+	kfree(vh);
+	kfree(sh);
+	kfree(osets);
+	return st;
+}
+

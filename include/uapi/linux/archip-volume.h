@@ -49,6 +49,7 @@
 #define ARCHIP_VOL_DATA_FMT	"d.%s.%016llx"
 #define ARCHIP_VOL_MAP_FMT	"m.%s"
 #define ARCHIP_VOL_LOCK_FMT	"vol.%s"
+#define ARCHIP_VOL_SNAPREQ_FMT	"s.%s"	/* a snapshot request to the holder */
 /* Room for the longest of them, NUL included. */
 #define ARCHIP_VOL_OBJ_NAME_MAX	(ARCHIP_VOL_NAME_MAX + 20)
 
@@ -90,6 +91,30 @@ struct archip_map_entry {
 	__le16 source;		/* 0: own object; k: sources[k - 1] */
 	__le16 flags;		/* ARCHIP_MAP_* */
 	__le32 pad;
+};
+
+/*
+ * A snapshot of a volume mapped read-write is made by the holder of its
+ * lock (Documentation/snapshots.rst): archipctl writes this request as
+ * "s.VOL" and polls it; the holder's driver, which STATs it each second,
+ * freezes the device, makes the snapshot, and writes back state DONE or
+ * FAILED (error: -errno) with the same nonce.
+ */
+#define ARCHIP_SNAPREQ_MAGIC	0x51524e53	/* "SNRQ" */
+enum {
+	ARCHIP_SNAPREQ_PENDING = 0,
+	ARCHIP_SNAPREQ_DONE,
+	ARCHIP_SNAPREQ_FAILED,
+};
+
+struct archip_snap_req {
+	__le32 magic;		/* ARCHIP_SNAPREQ_MAGIC */
+	__le32 state;		/* ARCHIP_SNAPREQ_* */
+	__le64 nonce;		/* the requester's, echoed */
+	__le32 error;		/* FAILED: -errno, as an s32 */
+	__le32 pad;
+	char snap[ARCHIP_VOL_NAME_MAX];	/* the snapshot to make */
+	char oset[ARCHIP_VOL_NAME_MAX];	/* the volume's new set */
 };
 
 /*
