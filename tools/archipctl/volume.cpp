@@ -106,6 +106,14 @@ Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
 	return v;
 }
 
+void Volume::new_set_on(const std::string &parent, uint64_t parent_objs)
+{
+	std::memset(&hdr.v2, 0, sizeof(hdr.v2));
+	std::strncpy(hdr.v2.oset, new_oset().c_str(), sizeof(hdr.v2.oset) - 1);
+	std::strncpy(hdr.v2.parent, parent.c_str(), sizeof(hdr.v2.parent) - 1);
+	hdr.v2.parent_objs = htole64(parent_objs);
+}
+
 uint64_t Volume::written() const
 {
 	uint64_t n = 0;
@@ -556,11 +564,7 @@ void snapshot(const Opts &o)
 		s.store_header(c);
 
 		// 2. VOL: a fresh, empty set on top of SNAP.
-		std::memset(v.hdr.v2.oset, 0, sizeof(v.hdr.v2.oset));
-		std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
-		std::memset(v.hdr.v2.parent, 0, sizeof(v.hdr.v2.parent));
-		std::strncpy(v.hdr.v2.parent, o.target.c_str(), sizeof(v.hdr.v2.parent) - 1);
-		v.hdr.v2.parent_objs = v.hdr.nr_objs;
+		v.new_set_on(o.target, le64toh(v.hdr.nr_objs));
 		v.store_header(c);
 	}
 
@@ -603,10 +607,7 @@ void clone(const Opts &o)
 	v.hdr.created = htole64(static_cast<uint64_t>(time(nullptr)));
 	std::memset(v.hdr.name, 0, sizeof(v.hdr.name));
 	std::strncpy(v.hdr.name, o.target.c_str(), sizeof(v.hdr.name) - 1);
-	std::memset(&v.hdr.v2, 0, sizeof(v.hdr.v2));
-	std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
-	std::strncpy(v.hdr.v2.parent, o.name.c_str(), sizeof(v.hdr.v2.parent) - 1);
-	v.hdr.v2.parent_objs = s.hdr.nr_objs;
+	v.new_set_on(o.name, le64toh(s.hdr.nr_objs));
 	v.store_header(c);
 	if (out.json)
 		std::cout << to_json(volume_json(v, false)) << "\n";
@@ -712,10 +713,7 @@ void rollback(const Opts &o)
 
 	v.hdr.size = s.hdr.size;
 	v.hdr.nr_objs = s.hdr.nr_objs;
-	std::memset(&v.hdr.v2, 0, sizeof(v.hdr.v2));
-	std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
-	std::strncpy(v.hdr.v2.parent, o.target.c_str(), sizeof(v.hdr.v2.parent) - 1);
-	v.hdr.v2.parent_objs = s.hdr.nr_objs;
+	v.new_set_on(o.target, le64toh(s.hdr.nr_objs));
 	v.store_header(c);
 	// The old set: nobody reads it any more (a snapshot of VOL would have
 	// taken it over, and VOL was not a snapshot's parent).

@@ -33,6 +33,9 @@ struct Volume {
 	uint64_t nr_objs() const { return le64toh(hdr.nr_objs); }
 	uint64_t obj_size() const { return 1ULL << le32toh(hdr.obj_shift); }
 	uint64_t written() const;	// objects the volume itself has
+	// v2: start on a fresh, empty object set that reads through @parent
+	// below index @parent_objs (snapshot, clone, rollback).
+	void new_set_on(const std::string &parent, uint64_t parent_objs);
 
 	bool v1() const { return le16toh(hdr.version) == ARCHIP_VOL_VERSION_1; }
 	uint32_t flags() const { return le32toh(hdr.flags); }
