@@ -61,6 +61,21 @@ std::string snapreq_object(const std::string &vol)
 {
 	return vol_name(ARCHIP_VOL_SNAPREQ_FMT, vol);
 }
+std::string manifest_object(const std::string &oset)
+{
+	return vol_name(ARCHIP_VOL_MANIFEST_FMT, oset);
+}
+std::string content_object(const uint8_t digest[ARCHIP_VOL_DIGEST_SIZE])
+{
+	std::string hex;
+	char b[3];
+
+	for (unsigned int i = 0; i < ARCHIP_VOL_DIGEST_SIZE; i++) {
+		snprintf(b, sizeof(b), "%02x", digest[i]);
+		hex += b;
+	}
+	return vol_name(ARCHIP_VOL_CONTENT_FMT, hex);
+}
 
 std::string new_oset()
 {
@@ -106,6 +121,39 @@ Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
 	return v;
 }
 
+Volume Volume::fresh(const std::string &name, uint64_t size, unsigned int shift)
+{
+	Volume v;
+
+	v.name = name;
+	std::memset(&v.hdr, 0, sizeof(v.hdr));
+	v.hdr.magic = htole32(ARCHIP_VOL_MAGIC);
+	v.hdr.version = htole16(ARCHIP_VOL_VERSION);
+	v.hdr.hdr_size = htole16(ARCHIP_VOL_HDR_SIZE);
+	v.hdr.obj_shift = htole32(shift);
+	v.hdr.created = htole64(static_cast<uint64_t>(time(nullptr)));
+	v.set_size(size);
+	std::strncpy(v.hdr.name, name.c_str(), sizeof(v.hdr.name) - 1);
+	std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
+	return v;
+}
+
+void Volume::set_size(uint64_t size)
+{
+	hdr.size = htole64(size);
+	hdr.nr_objs = htole64(objects_for(size, le32toh(hdr.obj_shift)));
+}
+
+std::string Volume::source(const std::vector<Ancestor> &anc, uint64_t i) const
+{
+	if (owns(i))
+		return data_object(oset(), i);
+	for (const auto &a : anc)
+		if (i < a.map.size() && (le16toh(a.map[i].flags) & ARCHIP_MAP_EXISTS))
+			return data_object(a.oset, i);
+	return "";
+}
+
 void Volume::new_set_on(const std::string &parent, uint64_t parent_objs)
 {
 	std::memset(&hdr.v2, 0, sizeof(hdr.v2));
@@ -133,45 +181,33 @@ void Volume::store_header(ObjClient &c)
 	c.write(header_object(name), 0, buf.data(), buf.size(), true);
 }
 
-namespace {
+VolumeLock::VolumeLock(ObjClient &c, const std::string &vol, const std::string &doing,
+		       bool must)
+	: c_(c), name_(lock_name(vol))
+{
+	held_ = c_.acquire(name_);
+	if (!held_ && must)
+		throw Error("cannot " + doing + " volume '" + vol +
+			    "': it is mapped on a hypervisor; unmap it there first "
+			    "(archipctl unmap)");
+}
 
-// The volume's lock keeps hypervisors from mapping it while we change it.
-class VolumeLock {
-public:
-	// @must false: a lock held elsewhere is no error; see held().
-	VolumeLock(ObjClient &c, const std::string &vol, const std::string &doing,
-		   bool must = true)
-		: c_(c), name_(lock_name(vol))
-	{
-		held_ = c_.acquire(name_);
-		if (!held_ && must)
-			throw Error("cannot " + doing + " volume '" + vol +
-				    "': it is mapped on a hypervisor; unmap it there first "
-				    "(archipctl unmap)");
+VolumeLock::~VolumeLock()
+{
+	try {
+		if (held_)
+			c_.release(name_);
+	} catch (...) {
 	}
-	~VolumeLock()
-	{
-		try {
-			if (held_)
-				c_.release(name_);
-		} catch (...) {
-		}
-	}
-	bool held() const { return held_; }
+}
 
-private:
-	ObjClient &c_;
-	std::string name_;
-	bool held_;
-};
-
-uint64_t objects_for(uint64_t size, unsigned shift)
+uint64_t objects_for(uint64_t size, unsigned int shift)
 {
 	return (size + (1ULL << shift) - 1) >> shift;
 }
 
 // A map larger than ARCHIP_VOL_MAX_OBJS entries is refused by the driver.
-void check_objects(uint64_t size, unsigned shift)
+void check_objects(uint64_t size, unsigned int shift)
 {
 	if (objects_for(size, shift) > ARCHIP_VOL_MAX_OBJS)
 		throw Error("a volume of " + std::to_string(size) + " bytes needs " +
@@ -198,6 +234,7 @@ Json volume_json(const Volume &v, bool with_map)
 	if (with_map)
 		j["objects_written"] = v.written();
 	j["snapshot"] = v.snapshot();
+	j["image"] = v.image();
 	j["incomplete"] = v.incomplete();
 	j["parent"] = v.parent();
 	j["object_set"] = v.oset();
@@ -220,15 +257,9 @@ std::string human_size(uint64_t b)
 	return buf;
 }
 
-struct Opts {
-	std::string server = default_server();
-	std::string name;
-	std::string size;
-	std::string obj_size = "4M";
-	std::string target;	// snapshot, clone: the new volume
-	unsigned int timeout = 30;	// snapshot of a mapped volume: seconds
-	bool force = false;
-};
+namespace {
+
+using Opts = VolumeOpts;
 
 void create(const Opts &o)
 {
@@ -244,18 +275,7 @@ void create(const Opts &o)
 	if (c.stat(header_object(o.name)))
 		throw Error("volume '" + o.name + "' already exists");
 
-	Volume v;
-	v.name = o.name;
-	std::memset(&v.hdr, 0, sizeof(v.hdr));
-	v.hdr.magic = htole32(ARCHIP_VOL_MAGIC);
-	v.hdr.version = htole16(ARCHIP_VOL_VERSION);
-	v.hdr.hdr_size = htole16(ARCHIP_VOL_HDR_SIZE);
-	v.hdr.size = htole64(size);
-	v.hdr.obj_shift = htole32(__builtin_ctzll(osz));
-	v.hdr.nr_objs = htole64(objects_for(size, __builtin_ctzll(osz)));
-	v.hdr.created = htole64(static_cast<uint64_t>(time(nullptr)));
-	std::strncpy(v.hdr.name, o.name.c_str(), sizeof(v.hdr.name) - 1);
-	std::strncpy(v.hdr.v2.oset, new_oset().c_str(), sizeof(v.hdr.v2.oset) - 1);
+	Volume v = Volume::fresh(o.name, size, __builtin_ctzll(osz));
 	v.store_header(c);
 	if (out.json)
 		std::cout << to_json(volume_json(v, false)) << "\n";
@@ -263,6 +283,8 @@ void create(const Opts &o)
 		std::cout << "created volume " << o.name << ": " << human_size(size) << ", "
 			  << v.nr_objs() << " objects of " << human_size(osz) << "\n";
 }
+
+} // namespace
 
 // Calls @fn with every volume on the store (its map too if @with_map);
 // a header removed meanwhile, or not a volume's, is skipped.
@@ -279,6 +301,16 @@ void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volum
 		}
 		fn(v);
 	}
+}
+
+namespace {
+
+std::string kind(const Json &v)
+{
+	std::string k = v.at("image").get<bool>() ? "image" :
+			 v.at("snapshot").get<bool>() ? "snapshot" : "volume";
+
+	return v.at("incomplete").get<bool>() ? k + " (incomplete)" : k;
 }
 
 void list(const Opts &o)
@@ -298,8 +330,7 @@ void list(const Opts &o)
 				    (text(v.at("objects_written")) + "/" +
 				     text(v.at("objects"))).c_str(),
 				    parent.empty() ? "-" : parent.c_str(),
-				    v.at("incomplete").get<bool>() ? "snapshot (incomplete)" :
-				    v.at("snapshot").get<bool>()   ? "snapshot" : "volume");
+				    kind(v).c_str());
 		}
 	});
 }
@@ -322,7 +353,7 @@ void info(const Opts &o)
 	j["allocated"] = total;
 	out.emit(j, [](const Json &j) {
 		for (const char *k : {"name", "size", "object_size", "objects",
-				      "objects_written", "allocated", "snapshot", "parent",
+				      "objects_written", "allocated", "snapshot", "image", "parent",
 				      "object_set", "format", "created"})
 			std::printf("%-16s %s\n", k, text(j.at(k)).c_str());
 	});
@@ -431,12 +462,29 @@ void remove(const Opts &o)
 			c.remove(data_object(v.oset(), i));
 			n++;
 		}
+	if (v.image() && v.incomplete()) {
+		// An import cut short wrote no map: its objects are found by
+		// name ("d.OSET." and the index).
+		std::string prefix = data_object(v.oset(), 0);
+		prefix.resize(prefix.size() - 16);
+		for (const auto &d : c.list(prefix)) {
+			c.remove(d);
+			n++;
+		}
+	}
 	if (!v.v1() && c.stat(v.map_obj()))
 		c.remove(v.map_obj());
+	if (v.image() && c.stat(manifest_object(v.oset())))
+		c.remove(manifest_object(v.oset()));
 	c.remove(header_object(o.name));
+	uint64_t pruned = v.image() ? prune_content(c) : 0;
 	if (!out.json)
-		std::cout << "removed volume " << o.name << " (" << n << " objects)\n";
+		std::cout << "removed " << (v.image() ? "image " : "volume ") << o.name << " ("
+			  << n << " objects" << (pruned ? ", " + std::to_string(pruned) +
+			  " contents no other image holds" : std::string()) << ")\n";
 }
+
+} // namespace
 
 // The header object of @name must not exist yet.
 void check_new(ObjClient &c, const std::string &name)
@@ -444,6 +492,8 @@ void check_new(ObjClient &c, const std::string &name)
 	if (c.stat(header_object(name)))
 		throw Error("volume '" + name + "' already exists");
 }
+
+namespace {
 
 /*
  * VOL is mapped read-write: its holder's driver makes the snapshot, asked
@@ -615,12 +665,7 @@ void clone(const Opts &o)
 		std::cout << "created volume " << o.target << ", a clone of " << o.name << "\n";
 }
 
-// The sets of @v's ancestors, nearest first, each with its map limited
-// to the indices @v reads through it.
-struct Ancestor {
-	std::string oset;
-	std::vector<struct archip_map_entry> map;
-};
+} // namespace
 
 std::vector<Ancestor> ancestors(ObjClient &c, const Volume &v)
 {
@@ -638,6 +683,8 @@ std::vector<Ancestor> ancestors(ObjClient &c, const Volume &v)
 	}
 	return a;
 }
+
+namespace {
 
 // Record object @i in @v's own map, durably.
 void own(ObjClient &c, Volume &v, uint64_t i)
@@ -732,7 +779,7 @@ void setup_volume(CLI::App &app)
 	auto *vol = app.add_subcommand("volume", "create, list, inspect, resize and remove volumes");
 	vol->require_subcommand(1);
 	vol->fallthrough(); // --server may come after the subcommand too
-	auto o = std::make_shared<Opts>();
+	auto o = std::make_shared<VolumeOpts>();
 	vol->add_option("--server", o->server,
 			"object server HOST[:PORT] (default $ARCHIP_SERVER or 127.0.0.1:7890)");
 
@@ -782,6 +829,8 @@ void setup_volume(CLI::App &app)
 	rb->add_option("volume", o->name, "volume name")->required();
 	rb->add_option("snapshot", o->target, "a snapshot the volume reads through")->required();
 	rb->callback([o] { rollback(*o); });
+
+	setup_image(vol, o);
 }
 
 } // namespace archipctl

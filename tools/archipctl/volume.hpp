@@ -4,10 +4,18 @@
 
 #include <cstdint>
 #include <endian.h>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <linux/archip-volume.h>
+
+#include "output.hpp"
+
+namespace CLI {
+class App;
+}
 
 namespace archipctl {
 
@@ -19,8 +27,30 @@ std::string header_object(const std::string &vol);
 std::string data_object(const std::string &oset, uint64_t index);
 std::string map_object(const std::string &oset);
 std::string lock_name(const std::string &vol);
+std::string manifest_object(const std::string &oset);
+std::string content_object(const uint8_t digest[ARCHIP_VOL_DIGEST_SIZE]);
 // A fresh object set name: 16 random hex digits.
 std::string new_oset();
+
+// The options of the volume commands (one set, shared by the subcommands).
+struct VolumeOpts {
+	std::string server = default_server();
+	std::string name;
+	std::string size;
+	std::string obj_size = "4M";
+	std::string target;	// snapshot, clone: the new volume
+	std::string file;	// import, export: the image file, "-": stdin/stdout
+	unsigned int timeout = 30;	// snapshot of a mapped volume: seconds
+	unsigned int jobs = 4;		// import, export: objects in flight
+	bool force = false;
+};
+
+// An ancestor's object set, with its map limited to the indices the
+// volume below reads through it (ancestors()).
+struct Ancestor {
+	std::string oset;
+	std::vector<struct archip_map_entry> map;
+};
 
 struct Volume {
 	std::string name;
@@ -28,6 +58,9 @@ struct Volume {
 	std::vector<struct archip_map_entry> map;
 
 	static Volume load(ObjClient &c, const std::string &name, bool with_map);
+	// A new, empty v2 volume (not stored yet).
+	static Volume fresh(const std::string &name, uint64_t size, unsigned int shift);
+	void set_size(uint64_t size);	// and nr_objs
 	void store_header(ObjClient &c);
 	uint64_t size() const { return le64toh(hdr.size); }
 	uint64_t nr_objs() const { return le64toh(hdr.nr_objs); }
@@ -41,6 +74,7 @@ struct Volume {
 	uint32_t flags() const { return le32toh(hdr.flags); }
 	bool snapshot() const { return flags() & ARCHIP_VOL_SNAPSHOT; }
 	bool incomplete() const { return flags() & ARCHIP_VOL_INCOMPLETE; }
+	bool image() const { return flags() & ARCHIP_VOL_IMAGE; }
 	// The object set: v1 volumes' is their name.
 	std::string oset() const { return v1() ? name : std::string(hdr.v2.oset); }
 	std::string parent() const { return v1() ? std::string() : std::string(hdr.v2.parent); }
@@ -53,6 +87,42 @@ struct Volume {
 		return i < map.size() && (le16toh(map[i].flags) & ARCHIP_MAP_EXISTS) &&
 		       !le16toh(map[i].source);
 	}
+	// The object that holds index @i, read through @anc (its
+	// ancestors()); "" if it reads as zeros.
+	std::string source(const std::vector<Ancestor> &anc, uint64_t i) const;
 };
+
+// The volume's lock keeps hypervisors from mapping it while we change it.
+class VolumeLock {
+public:
+	// @must false: a lock held elsewhere is no error; see held().
+	VolumeLock(ObjClient &c, const std::string &vol, const std::string &doing,
+		   bool must = true);
+	~VolumeLock();
+	VolumeLock(const VolumeLock &) = delete;
+	VolumeLock &operator=(const VolumeLock &) = delete;
+	bool held() const { return held_; }
+
+private:
+	ObjClient &c_;
+	std::string name_;
+	bool held_;
+};
+
+uint64_t objects_for(uint64_t size, unsigned int shift);
+// Throw if a volume of @size needs more objects than a map can hold.
+void check_objects(uint64_t size, unsigned int shift);
+void check_size(uint64_t size);
+void check_new(ObjClient &c, const std::string &name); // must not exist yet
+std::string human_size(uint64_t b);	// "1.5G"
+Json volume_json(const Volume &v, bool with_map);
+// Calls @fn with every volume on the store (its map too if @with_map).
+void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volume &)> &fn);
+// @v's ancestors, nearest first.
+std::vector<Ancestor> ancestors(ObjClient &c, const Volume &v);
+// Remove the content objects no image lists; returns how many (image.cpp).
+uint64_t prune_content(ObjClient &c);
+// volume import|export|du (image.cpp), on the volume command @vol.
+void setup_image(CLI::App *vol, const std::shared_ptr<VolumeOpts> &o);
 
 } // namespace archipctl

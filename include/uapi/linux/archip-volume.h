@@ -24,6 +24,16 @@
  * the ancestor that has it (COPY).  The volume's exclusive lock (ACQUIRE)
  * is named "vol.NAME".
  *
+ * An image (ARCHIP_VOL_IMAGE, made by "archipctl volume import") is a
+ * snapshot whose objects are stored by content: object INDEX's bytes are
+ * first stored as "h.SHA256" (ARCHIP_VOL_CONTENT_FMT, the lowercase hex
+ * sha256 of the object), once for all images, and the image's own
+ * "d.OSET.INDEX" is a COPY of it (a reflink: the same extents, no data
+ * stored twice).  "i.OSET" (ARCHIP_VOL_MANIFEST_FMT) lists each index's
+ * digest (ARCHIP_VOL_DIGEST_SIZE bytes; all zeros: an all-zero object,
+ * not stored).  The driver reads an image like any snapshot; the content
+ * objects are only the index that finds equal objects.
+ *
  * Version 1, still read and written in place: the set is the volume's
  * name, the map follows the header in "v.NAME", and a map entry's source
  * k > 0 names object INDEX of set sources[k - 1].  No command makes
@@ -50,11 +60,16 @@
 #define ARCHIP_VOL_MAP_FMT	"m.%s"
 #define ARCHIP_VOL_LOCK_FMT	"vol.%s"
 #define ARCHIP_VOL_SNAPREQ_FMT	"s.%s"	/* a snapshot request to the holder */
+#define ARCHIP_VOL_MANIFEST_FMT	"i.%s"	/* an image's digests, by set */
+#define ARCHIP_VOL_CONTENT_PREFIX "h."
+#define ARCHIP_VOL_CONTENT_FMT	ARCHIP_VOL_CONTENT_PREFIX "%s"	/* by hex digest */
+#define ARCHIP_VOL_DIGEST_SIZE	32	/* sha256 */
 /* Room for the longest of them, NUL included. */
 #define ARCHIP_VOL_OBJ_NAME_MAX	(ARCHIP_VOL_NAME_MAX + 20)
 
 #define ARCHIP_VOL_SNAPSHOT	(1U << 0)	/* immutable, parent of clones */
-#define ARCHIP_VOL_INCOMPLETE	(1U << 1)	/* a snapshot a crash cut short */
+#define ARCHIP_VOL_INCOMPLETE	(1U << 1)	/* a snapshot or import cut short */
+#define ARCHIP_VOL_IMAGE	(1U << 2)	/* a snapshot stored by content */
 
 struct archip_vol_hdr {
 	__le32 magic;		/* ARCHIP_VOL_MAGIC */
