@@ -104,15 +104,18 @@ private:
 struct Stored {
 	Digest digest{};
 	bool zero = true;	// not stored at all
-	bool fresh = false;	// its content was new to the store
+	bool fresh = false;	// its bytes were written (not found stored)
 };
 
 /*
  * Store object @i of @img (its @len bytes in @buf) by content: the bytes
  * go to "h.SHA256" once for all images, and the image's own data object
- * is a COPY (reflink) of it.  A content object is created by COPY from a
- * fully written data object, so one of the expected size holds those
- * bytes; a shorter one (a COPY cut short by a crash) is replaced.
+ * is a COPY (reflink) of it.  A content object is made only by COPY of a
+ * whole, written data object, but the server's COPY shows the new object
+ * before it has filled it: so a content object is used only at its full
+ * size, the data object made from it is checked the same way, and an
+ * import never removes one (a bad one only costs deduplication; "volume
+ * remove" prunes the ones no image lists).
  */
 Stored store_object(ObjClient &c, const Volume &img, uint64_t i,
 		    const std::vector<uint8_t> &buf, size_t len)
@@ -125,19 +128,19 @@ Stored store_object(ObjClient &c, const Volume &img, uint64_t i,
 	s.zero = false;
 	s.digest = sha256(buf.data(), len);
 	const std::string h = content_object(s.digest.data()), d = data_object(img.oset(), i);
-	if (c.stat(h, &have) && have != len) {
-		c.remove(h);
-		have = 0;
-	}
 	try {
-		if (have && c.copy(h, d))
+		if (c.stat(h, &have) && have == len && c.copy(h, d) &&
+		    c.stat(d, &have) && have == len)
 			return s;
 	} catch (const Error &) {
 		// Removed meanwhile (the last image holding it went).
 	}
-	// New content (or gone meanwhile): store the bytes ourselves.
+	// New content (or not usable): store the bytes ourselves.
+	if (c.stat(d))
+		c.remove(d);
 	c.write(d, 0, buf.data(), len, false);
-	s.fresh = c.copy(d, h);
+	c.copy(d, h);	// false: an equal object in flight made it first
+	s.fresh = true;
 	return s;
 }
 
@@ -188,6 +191,13 @@ void import(const VolumeOpts &o)
 		throw Error("'" + o.file + "' is empty: nothing to import", EXIT_USAGE);
 	check_objects(expect ? expect : osz, shift);
 
+	// The first object before anything is stored: an empty input leaves
+	// nothing behind.
+	std::vector<uint8_t> first(osz);
+	size_t n = read_full(fd, first.data(), osz, o.file);
+	if (!n)
+		throw Error("the input is empty: nothing to import", EXIT_USAGE);
+
 	ObjClient c(o.server);
 	VolumeLock lock(c, o.name, "create");
 	check_new(c, o.name);
@@ -195,68 +205,79 @@ void import(const VolumeOpts &o)
 	v.hdr.flags = htole32(ARCHIP_VOL_SNAPSHOT | ARCHIP_VOL_IMAGE | ARCHIP_VOL_INCOMPLETE);
 	v.store_header(c);
 
-	Pool pool(o.server, o.jobs);
+	// Each object in flight holds a buffer: at most 1 GiB of them.
+	Pool pool(o.server, std::max<uint64_t>(1, std::min<uint64_t>(o.jobs, (1ULL << 30) / osz)));
 	Progress bar("import " + o.name, expect, isatty(STDERR_FILENO) && !out.json);
 	std::vector<std::future<Stored>> busy(pool.size());
 	std::vector<Stored> objs;
 	uint64_t total = 0, fresh = 0, dedup = 0, zero = 0;
 
 	auto collect = [&](size_t slot, uint64_t i) {
-		if (!busy[slot].valid())
-			return;
-		objs[i] = busy[slot].get();
+		if (busy[slot].valid())
+			objs[i] = busy[slot].get();
 	};
-	for (uint64_t i = 0;; i++) {
-		std::vector<uint8_t> buf(osz);
-		size_t n = read_full(fd, buf.data(), osz, o.file);
-		if (!n)
-			break;
-		// The last sector is padded with zeros: a volume is whole sectors.
-		size_t len = (n + 511) / 512 * 512;
-		total += len;
-		if (objects_for(total, shift) > ARCHIP_VOL_MAX_OBJS)
-			throw Error("the image is larger than a volume of " + human_size(osz) +
-				    " objects can be: use a larger --object-size", EXIT_USAGE);
-		objs.emplace_back();
-		size_t slot = i % pool.size();
-		if (i >= pool.size())
-			collect(slot, i - pool.size());
-		busy[slot] = std::async(std::launch::async,
-					[&c = pool[slot], &v, i, b = std::move(buf), len]() {
-						return store_object(c, v, i, b, len);
-					});
-		bar.add(n);
-		if (n < osz)
-			break;
-	}
-	for (uint64_t i = objs.size() > pool.size() ? objs.size() - pool.size() : 0;
-	     i < objs.size(); i++)
-		collect(i % pool.size(), i);
-	bar.finish();
-	if (!total)
-		throw Error("the input is empty: nothing to import ('volume remove " + o.name +
-			    "' removes the header left behind)", EXIT_USAGE);
-	if (expect && total != (expect + 511) / 512 * 512)
-		throw Error("'" + o.file + "' changed size while it was imported");
-
-	// The map and the manifest, then the header: the image is whole.
-	v.set_size(total);
-	std::vector<struct archip_map_entry> map(objs.size());
-	std::vector<uint8_t> manifest(objs.size() * ARCHIP_VOL_DIGEST_SIZE, 0);
-	for (size_t i = 0; i < objs.size(); i++) {
-		if (objs[i].zero) {
-			zero++;
-			continue;
+	try {
+		for (uint64_t i = 0; n; i++) {
+			std::vector<uint8_t> buf(osz);
+			if (i)
+				n = read_full(fd, buf.data(), osz, o.file);
+			else
+				buf.swap(first);
+			if (!n)
+				break;
+			// The last sector is padded with zeros: a volume is whole
+			// sectors.
+			size_t len = (n + 511) / 512 * 512;
+			total += len;
+			if (objects_for(total, shift) > ARCHIP_VOL_MAX_OBJS)
+				throw Error("the image is larger than a volume of " + human_size(osz) +
+					    " objects can be: use a larger --object-size", EXIT_USAGE);
+			objs.emplace_back();
+			size_t slot = i % pool.size();
+			if (i >= pool.size())
+				collect(slot, i - pool.size());
+			busy[slot] = std::async(std::launch::async,
+						[&c = pool[slot], &v, i, b = std::move(buf), len]() {
+							return store_object(c, v, i, b, len);
+						});
+			bar.add(n);
+			if (n < osz)
+				break;
 		}
-		(objs[i].fresh ? fresh : dedup)++;
-		map[i].flags = htole16(ARCHIP_MAP_EXISTS);
-		std::memcpy(&manifest[i * ARCHIP_VOL_DIGEST_SIZE], objs[i].digest.data(),
-			    ARCHIP_VOL_DIGEST_SIZE);
+		for (uint64_t i = objs.size() > pool.size() ? objs.size() - pool.size() : 0;
+		     i < objs.size(); i++)
+			collect(i % pool.size(), i);
+		bar.finish();
+		if (expect && total != (expect + 511) / 512 * 512)
+			throw Error("'" + o.file + "' changed size while it was imported: import it "
+				    "when nothing writes to it");
+
+		// The map and the manifest, then the header: the image is whole.
+		v.set_size(total);
+		std::vector<struct archip_map_entry> map(objs.size());
+		std::vector<uint8_t> manifest(objs.size() * ARCHIP_VOL_DIGEST_SIZE, 0);
+		for (size_t i = 0; i < objs.size(); i++) {
+			if (objs[i].zero) {
+				zero++;
+				continue;
+			}
+			(objs[i].fresh ? fresh : dedup)++;
+			map[i].flags = htole16(ARCHIP_MAP_EXISTS);
+			std::memcpy(&manifest[i * ARCHIP_VOL_DIGEST_SIZE], objs[i].digest.data(),
+				    ARCHIP_VOL_DIGEST_SIZE);
+		}
+		c.write(v.map_obj(), 0, map.data(), map.size() * sizeof(map[0]), false);
+		c.write(manifest_object(v.oset()), 0, manifest.data(), manifest.size(), false);
+		v.hdr.flags = htole32(ARCHIP_VOL_SNAPSHOT | ARCHIP_VOL_IMAGE);
+		v.store_header(c);
+	} catch (const Error &e) {
+		for (auto &f : busy)	// let the others end before we report
+			if (f.valid())
+				f.wait();
+		throw Error(std::string(e.what()) + "; the image is left incomplete: " +
+			    "'archipctl volume remove " + o.name + "' removes what it stored",
+			    e.code);
 	}
-	c.write(v.map_obj(), 0, map.data(), map.size() * sizeof(map[0]), false);
-	c.write(manifest_object(v.oset()), 0, manifest.data(), manifest.size(), false);
-	v.hdr.flags = htole32(ARCHIP_VOL_SNAPSHOT | ARCHIP_VOL_IMAGE);
-	v.store_header(c);
 
 	const double secs = bar.elapsed();
 	Json j = volume_json(v, false);
@@ -302,17 +323,27 @@ void export_volume(const VolumeOpts &o)
 		manifest = c.read(manifest_object(v.oset()), 0,
 				  v.nr_objs() * ARCHIP_VOL_DIGEST_SIZE);
 
-	int fd = to_stdout ? STDOUT_FILENO
-			   : ::open(o.file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		throw Error(sys_error("create " + o.file), EXIT_NOT_FOUND);
-	struct FdCloser {
-		int fd;
-		~FdCloser() { if (fd > STDERR_FILENO) ::close(fd); }
-	} closer{to_stdout ? -1 : fd};
+	// A file is written as FILE.part and renamed when whole; a device
+	// (or stdout) is written in place.
 	struct stat st = {};
-	const bool sparse = !to_stdout && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-	const bool seekable = sparse;
+	const bool sparse = !to_stdout && (stat(o.file.c_str(), &st) ? errno == ENOENT
+								       : S_ISREG(st.st_mode));
+	const std::string path = sparse ? o.file + ".part" : o.file;
+	int fd = to_stdout ? STDOUT_FILENO
+			   : ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		throw Error(sys_error("create " + path), EXIT_NOT_FOUND);
+	struct OutFile {
+		int fd;
+		std::string part;	// removed unless renamed
+		~OutFile()
+		{
+			if (fd > STDERR_FILENO)
+				::close(fd);
+			if (!part.empty())
+				::unlink(part.c_str());
+		}
+	} output{to_stdout ? -1 : fd, sparse ? path : std::string()};
 
 	Pool pool(o.server, o.jobs);
 	Progress bar("export " + o.name, v.size(), isatty(STDERR_FILENO) && !out.json);
@@ -352,15 +383,22 @@ void export_volume(const VolumeOpts &o)
 			Digest d = sha256(buf.data(), buf.size());
 			if (std::memcmp(d.data(), &manifest[i * ARCHIP_VOL_DIGEST_SIZE], d.size()))
 				throw Error("object " + std::to_string(i) + " of image '" + o.name +
-					    "' does not hold the content it was imported with: the "
-					    "SAN returned corrupted data; the export is incomplete");
+					    "' does not hold the content it was imported with (the "
+					    "SAN returned other data); the export stopped: import "
+					    "the image again from its source");
 		}
 		if (!sparse || !all_zero(buf.data(), len))
-			write_full(fd, buf.data(), len, i * v.obj_size(), seekable, o.file);
+			write_full(fd, buf.data(), len, i * v.obj_size(), sparse, o.file);
 		bar.add(len);
 	}
-	if (sparse && (ftruncate(fd, v.size()) || fsync(fd)))
-		throw Error(sys_error("write " + o.file));
+	if ((sparse && ftruncate(fd, v.size())) || (!to_stdout && fsync(fd)))
+		throw Error(sys_error("write " + path));
+	if (sparse) {
+		if (::close(fd) || ::rename(path.c_str(), o.file.c_str()))
+			throw Error(sys_error("rename " + path + " to " + o.file));
+		output.fd = -1;
+		output.part.clear();
+	}
 	bar.finish();
 
 	const double secs = bar.elapsed();
@@ -371,8 +409,8 @@ void export_volume(const VolumeOpts &o)
 	j["objects_read"] = read_objs;
 	j["verified"] = !manifest.empty();
 	j["seconds"] = secs;
-	if (out.json)
-		std::cout << to_json(j) << "\n";
+	if (out.json)	// on stderr when the volume went to stdout
+		(to_stdout ? std::cerr : std::cout) << to_json(j) << "\n";
 	else
 		std::cerr << "exported " << o.name << ": " << human_bytes(v.size()) << " in "
 			  << seconds(secs) << " (" << rate(v.size(), secs) << ")"
@@ -517,19 +555,26 @@ void du(const VolumeOpts &o)
  * extents), so one removed under an import that just found it costs that
  * import a write, not data: store_object() stores the bytes again.
  */
-uint64_t prune_content(ObjClient &c)
+uint64_t prune_content(ObjClient &c, std::string *busy)
 {
 	std::set<std::string> live;
 	uint64_t n = 0;
 
+	busy->clear();
 	for_each_volume(c, false, [&](Volume &v) {
 		if (!v.image())
 			return;
+		if (v.incomplete()) {
+			*busy = v.name;
+			return;
+		}
 		auto m = c.read(manifest_object(v.oset()), 0, v.nr_objs() * ARCHIP_VOL_DIGEST_SIZE);
 		for (uint64_t i = 0; i < v.nr_objs(); i++)
 			if (!all_zero(&m[i * ARCHIP_VOL_DIGEST_SIZE], ARCHIP_VOL_DIGEST_SIZE))
 				live.insert(content_object(&m[i * ARCHIP_VOL_DIGEST_SIZE]));
 	});
+	if (!busy->empty())
+		return 0;
 	for (const auto &h : c.list(ARCHIP_VOL_CONTENT_PREFIX))
 		if (!live.count(h)) {
 			c.remove(h);

@@ -146,8 +146,16 @@ void Volume::set_size(uint64_t size)
 
 std::string Volume::source(const std::vector<Ancestor> &anc, uint64_t i) const
 {
-	if (owns(i))
-		return data_object(oset(), i);
+	if (i < map.size() && (le16toh(map[i].flags) & ARCHIP_MAP_EXISTS)) {
+		unsigned int k = le16toh(map[i].source);	// v1: sources[k - 1]
+
+		if (!k)
+			return data_object(oset(), i);
+		if (k <= ARCHIP_VOL_MAX_SOURCES && hdr.sources[k - 1][0])
+			return data_object(hdr.sources[k - 1], i);
+		throw Error("volume '" + name + "' maps object " + std::to_string(i) +
+			    " to a source it does not name: its header is damaged");
+	}
 	for (const auto &a : anc)
 		if (i < a.map.size() && (le16toh(a.map[i].flags) & ARCHIP_MAP_EXISTS))
 			return data_object(a.oset, i);
@@ -188,8 +196,9 @@ VolumeLock::VolumeLock(ObjClient &c, const std::string &vol, const std::string &
 	held_ = c_.acquire(name_);
 	if (!held_ && must)
 		throw Error("cannot " + doing + " volume '" + vol +
-			    "': it is mapped on a hypervisor; unmap it there first "
-			    "(archipctl unmap)");
+			    "': it is mapped on a hypervisor (unmap it there first: "
+			    "archipctl unmap), or another archipctl command is changing "
+			    "or reading it (let it finish)");
 }
 
 VolumeLock::~VolumeLock()
@@ -457,12 +466,18 @@ void remove(const Opts &o)
 			return;
 		}
 	}
+	if (!v.v1() && !v.incomplete()) {
+		// Flagged first: a remove cut short leaves a volume nobody maps
+		// or clones, which a second remove finishes.
+		v.hdr.flags = htole32(v.flags() | ARCHIP_VOL_INCOMPLETE);
+		v.store_header(c);
+	}
 	for (uint64_t i = 0; i < v.nr_objs(); i++)
 		if (v.owns(i)) {
 			c.remove(data_object(v.oset(), i));
 			n++;
 		}
-	if (v.image() && v.incomplete()) {
+	if (v.image()) {
 		// An import cut short wrote no map: its objects are found by
 		// name ("d.OSET." and the index).
 		std::string prefix = data_object(v.oset(), 0);
@@ -477,11 +492,16 @@ void remove(const Opts &o)
 	if (v.image() && c.stat(manifest_object(v.oset())))
 		c.remove(manifest_object(v.oset()));
 	c.remove(header_object(o.name));
-	uint64_t pruned = v.image() ? prune_content(c) : 0;
+	std::string busy;
+	uint64_t pruned = v.image() ? prune_content(c, &busy) : 0;
 	if (!out.json)
 		std::cout << "removed " << (v.image() ? "image " : "volume ") << o.name << " ("
 			  << n << " objects" << (pruned ? ", " + std::to_string(pruned) +
 			  " contents no other image holds" : std::string()) << ")\n";
+	if (!busy.empty())
+		std::cerr << "archipctl: the contents no image holds any more are kept while image '"
+			  << busy << "' is incomplete (being imported, or cut short: "
+			  << "'archipctl volume remove " << busy << "' removes it)\n";
 }
 
 } // namespace

@@ -120,8 +120,11 @@ Json volume_json(const Volume &v, bool with_map);
 void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volume &)> &fn);
 // @v's ancestors, nearest first.
 std::vector<Ancestor> ancestors(ObjClient &c, const Volume &v);
-// Remove the content objects no image lists; returns how many (image.cpp).
-uint64_t prune_content(ObjClient &c);
+// Remove the content objects no image lists; returns how many
+// (image.cpp).  Removes none while an image is incomplete (an import
+// running, or cut short: its contents are listed nowhere yet), naming it
+// in @busy.
+uint64_t prune_content(ObjClient &c, std::string *busy);
 // volume import|export|du (image.cpp), on the volume command @vol.
 void setup_image(CLI::App *vol, const std::shared_ptr<VolumeOpts> &o);
 
