@@ -61,8 +61,10 @@ wait_until() {
 	return 1
 }
 
-# lab NODE CMD: run a bash command line on a lab node.
-lab() { local n=$1; shift; "$LABCMD" run "$n" "$*"; }
+# lab NODE CMD: run a bash command line on a lab node, for at most
+# LAB_TIMEOUT seconds (600; the debug kernel runs several times slower).
+export LAB_TIMEOUT=${LAB_TIMEOUT:-$([ "${ARCHIP_KERNEL:-}" = debug ] && echo 1800 || echo 600)}
+lab() { local n=$1; shift; "$LABCMD" run "$n" -t "${LAB_TIMEOUT:-600}" "$*"; }
 
 # expect_err NODE RC PATTERN CMD: CMD on NODE fails with exit status RC and
 # says PATTERN (a user-facing error must be clear, and scripts must be able

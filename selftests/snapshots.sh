@@ -9,7 +9,7 @@ use_lab
 CTL="$B/archipctl"
 SZ=32	# MiB per volume: 8 objects of 4 MiB
 
-ktap_plan 17
+ktap_plan 18
 
 if ! out=$("$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks 2>&1); then
 	ktap_fail "lab up: 2 storage nodes (OCFS2) + 1 hypervisor"
@@ -168,6 +168,46 @@ check "flatten: the clone reads the same without its parents" h1 "
 check "rollback: the volume reads its snapshot again; a snapshot it does not read through is refused" h1 "
 	out=\$($CTL volume rollback v ls3 --server $S1 2>&1); echo \"\$out\"; echo \"\$out\" | grep -q 'not a snapshot' || exit 1
 	$CTL volume rollback v s --server $S2 && a=\$(sum v) && echo v \$a && test \$a = \$(img s)"
+
+# A storage node killed during a snapshot of a mapped, busy volume: s1,
+# where the driver's control connection is, holds the snapshot's first
+# header write (fault_delay_ms) and is killed with it pending.  The
+# driver's control call moves to s2; the snapshot ends whole (then
+# crash-consistent) or not made (then a second run makes it), and the
+# writer on the volume loses nothing.
+snap_kill() {
+	local p=/sys/module/archip_srv/parameters
+	h1 "$CTL volume create k --size ${SZ}M --server $S1 >/dev/null && head -c ${SZ}M /dev/zero >/tmp/k.img &&
+		$CTL map k --server $S1,$S2 --io-timeout 10 >/dev/null && put k 0 $((SZ * 1024)) && cp /tmp/k.img /tmp/k.base &&
+		( python3 $SELFTESTS/seqwrite.py write /dev/archip/k 3000 /tmp/k.log >/tmp/k.out 2>&1
+		  echo \$? >/tmp/k.rc ) >/dev/null 2>&1 &
+		for i in \$(seq 600); do test \$(cat /tmp/k.log 2>/dev/null | wc -l) -ge 300 && break; sleep 0.1; done" ||
+		return 1
+	lab s1 "echo v.k >$p/fault_delay_match && echo 120000 >$p/fault_delay_ms" || return 1
+	h1 "( t0=\$(date +%s.%N); $CTL volume snapshot k ks --server $S2 --timeout 300 >/tmp/ks.out 2>&1
+	      echo \$? >/tmp/ks.rc; echo \$t0 \$(date +%s.%N) >/tmp/ks.t ) >/dev/null 2>&1 &" || return 1
+	wait_until 60 lab s1 "dmesg | grep -q 'delaying WRITE v.ks'" ||
+		{ echo "the snapshot's header write never reached s1"; return 1; }
+	"$LABCMD" kill s1
+	echo "s1 killed with the snapshot's first header write pending"
+	wait_until 400 lab h1 "test -e /tmp/ks.rc && test -e /tmp/k.rc" ||
+		{ echo "the snapshot or the writer did not end in 400 s"; return 1; }
+	h1 "cat /tmp/ks.out; read t0 t1 </tmp/ks.t; echo snapshot exit \$(cat /tmp/ks.rc) after \$(echo \"\$t1 - \$t0\" | bc) s
+		test \$(cat /tmp/k.rc) = 0 || { cat /tmp/k.out; exit 1; }
+		if [ \$(cat /tmp/ks.rc) != 0 ]; then
+			$CTL volume list --server $S2 | grep '^ks ' ; $CTL volume snapshot k ks --server $S2 || exit 1
+			t1=\$(date +%s.%N); echo a second run made it
+		fi
+		$CTL volume list --server $S2 | grep '^ks .* snapshot\$' || exit 1
+		d=\$($CTL map ks --read-only --server $S2) || exit 1
+		python3 $SELFTESTS/seqwrite.py check \$d 3000 /tmp/k.log /tmp/k.base \$t0 \$t1; rc=\$?
+		$CTL unmap \$d; test \$rc = 0 &&
+		python3 $SELFTESTS/seqwrite.py check /dev/archip/k 3000 /tmp/k.log /tmp/k.base 1e12 1e12 &&
+		$CTL unmap k" || return 1
+	"$LABCMD" start s1 >/dev/null &&
+		lab s1 "modprobe archip_srv && $CTL server start --root $STORE >/dev/null"
+}
+check_v "storage node killed during a snapshot of a busy mapped volume: the snapshot whole or remade, no write lost" snap_kill
 
 check "fsck.ocfs2 -fn finds the filesystem clean" fsck_clean
 

@@ -217,7 +217,7 @@ int archip_vmap_load(struct archip_dev *dev, const char **why)
 		return st;
 	flags = le32_to_cpu(dev->hdr.flags);
 	if (flags & ARCHIP_VOL_INCOMPLETE) {
-		*why = "the volume is a snapshot a failure cut short: run 'archipctl volume snapshot' again, or remove it";
+		*why = "the volume was cut short while it was made or removed: finish a snapshot with 'archipctl volume snapshot' again, else 'archipctl volume remove' it";
 		return -EINVAL;
 	}
 	if ((flags & ARCHIP_VOL_SNAPSHOT) && !dev->args.read_only) {

@@ -133,22 +133,25 @@ static int mkdir_at(const struct path *parent, const char *name,
 	struct dentry *d;
 	int err;
 
+	/* Write access before the directory's lock, as the VFS takes them
+	 * (filename_create(), and our unlink_at()): the other order is an
+	 * ABBA deadlock against a filesystem freeze.
+	 */
+	err = mnt_want_write(parent->mnt);
+	if (err)
+		return err;
 	inode_lock_nested(d_inode(parent->dentry), I_MUTEX_PARENT);
 	d = lookup_one_len(name, parent->dentry, strlen(name));
 	if (IS_ERR(d)) {
 		inode_unlock(d_inode(parent->dentry));
+		mnt_drop_write(parent->mnt);
 		return PTR_ERR(d);
 	}
-	err = 0;
-	if (d_really_is_negative(d)) {
-		err = mnt_want_write(parent->mnt);
-		if (!err) {
-			err = vfs_mkdir(mnt_user_ns(parent->mnt),
-					d_inode(parent->dentry), d, 0755);
-			mnt_drop_write(parent->mnt);
-		}
-	}
+	if (d_really_is_negative(d))
+		err = vfs_mkdir(mnt_user_ns(parent->mnt), d_inode(parent->dentry),
+				d, 0755);
 	inode_unlock(d_inode(parent->dentry));
+	mnt_drop_write(parent->mnt);
 	if (!err && (d_really_is_negative(d) || !d_is_dir(d)))
 		err = -ENOTDIR;
 	if (err) {
