@@ -9,17 +9,7 @@ CTL="$B/archipctl"
 
 ktap_plan 18
 
-if ! out=$("$LABCMD" up -s 2 -H 2 -o noopenlocks,nowritelocks 2>&1); then
-	ktap_fail "lab up: 2 storage nodes (OCFS2) + 2 hypervisors"
-	ktap_diag <<<"$out"
-	exit 1
-fi
-ktap_pass "lab up: 2 storage nodes (OCFS2) + 2 hypervisors"
-
-check "object servers on s1 and s2, archip_blk on h1 and h2" bash -c "
-	$(declare -f lab); LABCMD=$(printf %q "$LABCMD")
-	for n in s1 s2; do lab \$n 'modprobe archip_srv && mkdir -p $STORE && $CTL server start --root $STORE' || exit 1; done
-	for n in h1 h2; do lab \$n 'modprobe archip_blk' || exit 1; done"
+up_lab 2 noopenlocks,nowritelocks
 
 check "volume create, list --json and info" lab h1 "
 	$CTL volume create vol1 --size 1G --server $S1 &&

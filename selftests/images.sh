@@ -32,17 +32,7 @@ NOBJ=$((MB / 4 + 1)) NZERO=$((MB / 4 / 8)) NREP=$((MB / 4 / 8))
 
 # localalloc=0: no node keeps a window of clusters it counts as used, so
 # the free space the filesystem reports is what the files occupy.
-if ! out=$("$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks,localalloc=0 2>&1); then
-	ktap_fail "lab up: 2 storage nodes (OCFS2) + 1 hypervisor"
-	ktap_diag <<<"$out"
-	exit 1
-fi
-ktap_pass "lab up: 2 storage nodes (OCFS2) + 1 hypervisor"
-
-check "object servers on s1 and s2, archip_blk on h1" bash -c "
-	$(declare -f lab); LABCMD=$(printf %q "$LABCMD")
-	for n in s1 s2; do lab \$n 'modprobe archip_srv && mkdir -p $STORE && $CTL server start --root $STORE' || exit 1; done
-	lab h1 'modprobe archip_blk'"
+up_lab 1 noopenlocks,nowritelocks,localalloc=0
 
 # free: bytes free on the SAN, as s1's filesystem counts them.
 free() { lab s1 "sync; stat -f -c '%a * %S' $SAN" | bc; }

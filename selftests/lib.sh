@@ -83,6 +83,25 @@ use_lab() {
 	trap '"$LABCMD" down >/dev/null 2>&1' EXIT
 }
 
+# up_lab H OPTS: the lab of storage nodes s1, s2 (the SAN mounted with
+# OCFS2 options OPTS) and H hypervisors, object servers started on s1 and
+# s2, archip_blk loaded on each hypervisor: two checks; the test ends if
+# the lab does not come up.
+up_lab() {
+	local h=$1 opts=$2 out hs
+	hs=$(seq -f 'h%g' -s ' ' 1 "$h")
+	if ! out=$("$LABCMD" up -s 2 -H "$h" -o "$opts" 2>&1); then
+		ktap_fail "lab up: 2 storage nodes (OCFS2) + $h hypervisor(s)"
+		ktap_diag <<<"$out"
+		exit 1
+	fi
+	ktap_pass "lab up: 2 storage nodes (OCFS2) + $h hypervisor(s)"
+	check "object servers on s1 and s2, archip_blk on $hs" bash -c "
+		$(declare -f lab); LABCMD=$(printf %q "$LABCMD")
+		for n in s1 s2; do lab \$n 'modprobe archip_srv && mkdir -p $STORE && $B/archipctl server start --root $STORE' || exit 1; done
+		for n in $hs; do lab \$n 'modprobe archip_blk' || exit 1; done"
+}
+
 # fsck_clean: stop the object servers of s1 and s2, unmount the SAN on
 # both, and let fsck.ocfs2 -fn check it (what every fault test ends with).
 fsck_clean() {

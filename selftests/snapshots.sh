@@ -11,17 +11,7 @@ SZ=32	# MiB per volume: 8 objects of 4 MiB
 
 ktap_plan 18
 
-if ! out=$("$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks 2>&1); then
-	ktap_fail "lab up: 2 storage nodes (OCFS2) + 1 hypervisor"
-	ktap_diag <<<"$out"
-	exit 1
-fi
-ktap_pass "lab up: 2 storage nodes (OCFS2) + 1 hypervisor"
-
-check "object servers on s1 and s2, archip_blk on h1" bash -c "
-	$(declare -f lab); LABCMD=$(printf %q "$LABCMD")
-	for n in s1 s2; do lab \$n 'modprobe archip_srv && mkdir -p $STORE && $CTL server start --root $STORE' || exit 1; done
-	lab h1 'modprobe archip_blk'"
+up_lab 1 noopenlocks,nowritelocks
 
 # Shell functions for h1: sum VOL [ro] maps VOL, prints the sha256 of all
 # of it, unmaps; put VOL OFF_KIB LEN_KIB writes that much fresh random data
