@@ -144,6 +144,12 @@ Stored store_object(ObjClient &c, const Volume &img, uint64_t i,
 	return s;
 }
 
+// An image's digests, ARCHIP_VOL_DIGEST_SIZE bytes per object index.
+std::vector<uint8_t> read_manifest(ObjClient &c, const Volume &img)
+{
+	return c.read(manifest_object(img.oset()), 0, img.nr_objs() * ARCHIP_VOL_DIGEST_SIZE);
+}
+
 std::string seconds(double s)
 {
 	char b[32];
@@ -320,8 +326,7 @@ void export_volume(const VolumeOpts &o)
 	auto anc = ancestors(c, v);
 	std::vector<uint8_t> manifest;
 	if (v.image())
-		manifest = c.read(manifest_object(v.oset()), 0,
-				  v.nr_objs() * ARCHIP_VOL_DIGEST_SIZE);
+		manifest = read_manifest(c, v);
 
 	// A file is written as FILE.part and renamed when whole; a device
 	// (or stdout) is written in place.
@@ -440,23 +445,17 @@ void du(const VolumeOpts &o)
 		throw Error("volume '" + o.name + "' does not exist (see 'archipctl volume list')",
 			    EXIT_NOT_FOUND);
 
-	// Which volume's object each index of each volume reads.
-	std::map<std::pair<std::string, uint64_t>, unsigned int> readers;
+	// The objects some volume reads through its parents (or, v1, its
+	// sources): shared by their owner.
+	std::set<std::string> read_through;
 	for (const auto &v : vols) {
-		std::vector<Ancestor> anc;
 		try {
-			anc = ancestors(c, v);
+			auto anc = ancestors(c, v);
+			for (uint64_t i = 0; i < v.nr_objs(); i++)
+				if (!v.owns(i))
+					read_through.insert(v.source(anc, i));
 		} catch (const Error &) {
 			continue;	// a parent missing: nothing read through it
-		}
-		for (uint64_t i = 0; i < v.nr_objs(); i++) {
-			if (v.owns(i))
-				continue;
-			for (const auto &a : anc)
-				if (i < a.map.size() && (le16toh(a.map[i].flags) & ARCHIP_MAP_EXISTS)) {
-					readers[{a.oset, i}]++;
-					break;
-				}
 		}
 	}
 	// How many images hold each content.
@@ -465,7 +464,7 @@ void du(const VolumeOpts &o)
 	for (const auto &v : vols) {
 		if (!v.image() || v.incomplete())
 			continue;
-		auto m = c.read(manifest_object(v.oset()), 0, v.nr_objs() * ARCHIP_VOL_DIGEST_SIZE);
+		auto m = read_manifest(c, v);
 		std::set<Digest> mine;
 		for (uint64_t i = 0; i < v.nr_objs(); i++) {
 			Digest d;
@@ -495,7 +494,7 @@ void du(const VolumeOpts &o)
 			if (!v.owns(i) || !c.stat(data_object(v.oset(), i), nullptr, &a))
 				continue;
 			used += a;
-			bool sh = readers.count({v.oset(), i});
+			bool sh = read_through.count(data_object(v.oset(), i));
 			bool first = true;
 			if (m != manifests.end()) {
 				Digest d;
@@ -568,7 +567,7 @@ uint64_t prune_content(ObjClient &c, std::string *busy)
 			*busy = v.name;
 			return;
 		}
-		auto m = c.read(manifest_object(v.oset()), 0, v.nr_objs() * ARCHIP_VOL_DIGEST_SIZE);
+		auto m = read_manifest(c, v);
 		for (uint64_t i = 0; i < v.nr_objs(); i++)
 			if (!all_zero(&m[i * ARCHIP_VOL_DIGEST_SIZE], ARCHIP_VOL_DIGEST_SIZE))
 				live.insert(content_object(&m[i * ARCHIP_VOL_DIGEST_SIZE]));
