@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 use_lab
 CTL="$B/archipctl"
-MB=${IMG_MB:-512}	# the image: MB MiB and 3 sectors (IMG_MB=1024: the issue's 1 GiB)
+MB=${IMG_MB:-256}	# the image: MB MiB and 3 sectors (IMG_MB=1024: the issue's 1 GiB)
 # The SAN must hold the image once (its zeros and repeats are not stored).
 export ARCHIP_SAN_SIZE=${ARCHIP_SAN_SIZE:-$(( (MB * 2 + 1024) / 1024 ))G}
 IMG=$(mktemp /tmp/archip-image.XXXXXX)
