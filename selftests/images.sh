@@ -63,7 +63,12 @@ check_v "mapped read-only on h1, the device reads the image bit-exact" bash -c "
 		dd if=\$d bs=1M iflag=direct status=none | sha256sum | cut -c1-64; rc=\$?; $CTL unmap \$d >/dev/null; exit \$rc') &&
 	echo device \$a image $SUM && test \"\$a\" = $SUM"
 
-# The same image again, from a pipe: nothing new to store.
+# The same image again, from a pipe: nothing new to store.  What it may
+# take is metadata: an inode per object, and OCFS2 grows a node's inode
+# allocator by a whole 4 MiB group at a time (measured: 4.0 MiB for 256
+# and 512 MiB images, 8.0 MiB for 1 GiB), so the bound is 1 % of the image
+# plus one such group (objects copied instead of shared, 228 MiB at the
+# suite's 256 MiB, exceed it by far).
 import2() {
 	local before after out
 	before=$(free) || return 1
@@ -75,9 +80,9 @@ import2() {
 	     "($(echo "scale=3; 100 * ($before - $after) / $(stat -c %s "$IMG")" | bc) % of the image)"
 	[ "$(json objects_stored <<<"$out")" = 0 ] &&
 	[ "$(json objects_deduplicated <<<"$out")" = $((NOBJ - NZERO)) ] &&
-	[ $(( (before - after) * 100 )) -le "$(stat -c %s "$IMG")" ]
+	[ $(( (before - after) * 100 )) -le $(( $(stat -c %s "$IMG") + (4 << 20) * 100 )) ]
 }
-check_v "the same image imported again (from stdin) stores nothing new: at most 1 % of its size" import2
+check_v "the same image imported again (from stdin) stores nothing new: at most 1 % of its size + 4 MiB" import2
 
 # A 64 MiB image cut from the first: all its objects are stored already;
 # exported to a file, its two all-zero objects are holes.
