@@ -8,8 +8,9 @@
 # times, one operation at a time:
 #
 #   create  open(O_CREAT|O_EXCL) + close of a new file in a directory s1 made
-#   read    open + one 4 KiB O_DIRECT read + close of a file s1 wrote
-#   write   open + one 4 KiB O_DIRECT|O_DSYNC write + close of a file s1 wrote
+#   read    open(O_NOATIME) + one 4 KiB O_DIRECT read + close of a file s1 wrote
+#   write   open(O_NOATIME) + one 4 KiB O_DIRECT|O_DSYNC write + close of a file
+#           s1 wrote (O_NOATIME: as the object server opens objects)
 #   new     create + one 4 KiB O_DIRECT|O_DSYNC write + close of a new file in
 #           a directory s1 made: what a new object costs the object server
 #           (it creates an object on its first write), not in the thesis
