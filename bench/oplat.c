@@ -7,13 +7,13 @@
  *   oplat read DIR N            time open + one 4 KiB O_DIRECT pread + close
  *   oplat write DIR N           time open + one 4 KiB O_DIRECT|O_DSYNC pwrite
  *                               + close
+ *   oplat new DIR N             time open(O_CREAT|O_EXCL|O_DIRECT|O_DSYNC) +
+ *                               one 4 KiB pwrite + close of N new files: a
+ *                               new object's first write on the object server
  *
  * read and write open with O_NOATIME, as the object server opens objects:
  * without it s2's first read of a file s1 wrote updates its atime (an inode
  * lock EX and a journal commit), a cost the server never pays.
- *   oplat new DIR N             time open(O_CREAT|O_EXCL|O_DIRECT|O_DSYNC) +
- *                               one 4 KiB pwrite + close of N new files: a
- *                               new object's first write on the object server
  *
  * Each timed mode prints "MODE N AVG_US MEDIAN_US": the bench script runs
  * it on a node whose lock resources for those files are not cached, as
