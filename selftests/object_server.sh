@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 use_lab
 
-ktap_plan 23
+ktap_plan 25
 
 if ! out=$("$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks 2>&1); then
 	ktap_fail "lab up: 2 storage nodes with OCFS2 (noopenlocks,nowritelocks) + 1 hypervisor"
@@ -36,6 +36,45 @@ check "restart after the port is free again" lab s1 "sleep 1; $B/archipctl serve
 check "stop when none runs: exit 3, says so" expect_err s2 3 "no server is running" \
 	"$B/archipctl server stop && $B/archipctl server stop"
 check "start again on s2" lab s2 "$B/archipctl server start --root $STORE"
+
+# ------------------------------------------------------------- layout
+# The directory a key hashes to (Documentation/protocol.rst, "Storage
+# layout"): FNV-1a modulo 256, two hex digits.
+hash_dir() {
+	python3 -c 'import sys
+h = 2166136261
+for c in sys.argv[1].encode(): h = ((h ^ c) * 16777619) & 0xffffffff
+print("%02x" % (h % 256))' "$1"
+}
+layout_2() {
+	local n want names="d.lv.0000000000000000 d.lv.0000000000000001 d.lv.00000000000000ff"
+	names+=" d.lv.0000000000000100 d.lv.0000000000001f00 h.00ab v.lv m.lv"
+	lab h1 "head -c 8192 /dev/urandom >/tmp/l &&
+		for n in $names; do $B/archip-obj -s $S1 put \$n 0 </tmp/l || exit 1; done" || return 1
+	lab s2 "test -d $STORE/layout.2" || { echo "no $STORE/layout.2"; return 1; }
+	for n in $names; do
+		case $n in d.*) want=$(hash_dir "${n%??}") ;; *) want=$(hash_dir "$n") ;; esac
+		lab s2 "test -f $STORE/$want/$n" || { echo "$n is not in $want/"; return 1; }
+	done
+	n=$(lab s2 "ls -d $STORE/*/d.lv.00000000000000?? | xargs -n1 dirname | sort -u | wc -l")
+	[ "$n" = 1 ] || { echo "objects 0, 1 and ff of one set in $n directories"; return 1; }
+	lab h1 "for n in $names; do
+		test \"\$($B/archip-obj -s $S2 get \$n 0 8192 | sha256sum)\" = \"\$(sha256sum </tmp/l)\" || exit 1
+		$B/archip-obj -s $S2 rm \$n || exit 1; done"
+}
+layout_1() {
+	local old=$SAN/store-v1 n=d.lv.0000000000000001
+	lab s2 "$B/archipctl server stop && mkdir -p $old &&
+		for i in \$(seq 0 255); do mkdir -p $old/\$(printf %02x \$i); done &&
+		$B/archipctl server start --root $old" || return 1
+	lab h1 "head -c 4096 /dev/urandom >/tmp/l1 && $B/archip-obj -s $S2 put $n 0 </tmp/l1 &&
+		test \"\$($B/archip-obj -s $S2 get $n 0 4096 | sha256sum)\" = \"\$(sha256sum </tmp/l1)\"" || return 1
+	lab s2 "test ! -e $old/layout.2 && test -f $old/$(hash_dir $n)/$n &&
+		dmesg | grep -q 'serving $old (store layout 1)'" || { echo "$n not in $(hash_dir $n)/ of a layout 1 store"; return 1; }
+	lab s2 "$B/archipctl server stop && rm -rf $old && $B/archipctl server start --root $STORE"
+}
+check "layout 2: a data object's directory is the hash of its name less two index digits (256 objects of a set share one); others by name" layout_2
+check "a store made before layout 2 (no layout.2 marker) keeps placing objects by name" layout_1
 
 # -------------------------------------------------------------- data
 check "3 MB object written through s1 reads back bit-exact through s2" lab h1 "

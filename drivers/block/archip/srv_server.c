@@ -154,7 +154,8 @@ int archip_srv_start(const struct archip_srv_config *cfg, const char **why)
 		goto err_store;
 
 	archip_srv_running = srv;
-	pr_info("serving %s on %pI4:%u\n", cfg->root, &cfg->addr, cfg->port);
+	pr_info("serving %s (store layout %d) on %pI4:%u\n", cfg->root,
+		srv->store.layout, &cfg->addr, cfg->port);
 	return 0;
 
 err_store:

@@ -3,7 +3,8 @@
  * The object store: each object is a regular file under the store's root
  * on the shared OCFS2 mount, in one of 256 subdirectories picked by a hash
  * of its name (so no directory grows without bound, as the thesis' file
- * blocker groups by prefix), and each volume lock is a file under locks/.
+ * blocker groups by prefix; obj_hash() says which part of the name), and
+ * each volume lock is a file under locks/.
  *
  * Durability, in syscall terms, each done before the reply is sent:
  *   WRITE           = pwrite + fdatasync(fd) over the written range,
@@ -40,19 +41,43 @@ module_param(sync_writes, bool, 0644);
 MODULE_PARM_DESC(sync_writes,
 		 "N, for benchmarks only: answer WRITEs before they are stable; the death of this node then loses them");
 
-/* FNV-1a: stable across nodes, kernels and architectures. */
-static u32 name_hash(const char *name)
+/* FNV-1a of len bytes: stable across nodes, kernels and architectures. */
+static u32 name_hash(const char *name, size_t len)
 {
 	u32 h = 2166136261u;
 
-	while (*name)
+	while (len--)
 		h = (h ^ (u8)*name++) * 16777619u;
 	return h;
 }
 
+/*
+ * The part of an object's name that picks its directory.  Layout 1: the
+ * whole name.  Layout 2: the same, except that a data object
+ * "d.SET.%016llx" (ARCHIP_VOL_DATA_FMT) drops the last two hex digits of
+ * its index, so that a run of 256 consecutive objects of one set (1 GiB
+ * of 4 MiB objects) shares a directory.  Creating an object takes its
+ * directory's cluster lock at EX: two storage nodes filling different
+ * volumes then rarely create in one directory, which under layout 1 they
+ * did about every other object, each time making the other node give the
+ * lock up (a downconvert and a journal checkpoint; bench/README.md
+ * measures it).  A run is still spread by its hash, so no directory
+ * holds more than one run of any volume.
+ */
+static u32 obj_hash(const struct archip_store *st, const char *name)
+{
+	size_t len = strlen(name);
+	const char *dot = strrchr(name, '.');
+
+	if (st->layout >= 2 && !strncmp(name, "d.", 2) && dot > name + 1 &&
+	    name + len - dot == 1 + 16)
+		len -= 2;
+	return name_hash(name, len);
+}
+
 static const struct path *obj_dir(struct archip_store *st, const char *name)
 {
-	return &st->dirs[name_hash(name) % ARCHIP_STORE_DIRS];
+	return &st->dirs[obj_hash(st, name) % ARCHIP_STORE_DIRS];
 }
 
 /*
@@ -163,6 +188,60 @@ static int mkdir_at(const struct path *parent, const char *name,
 	return 0;
 }
 
+/*
+ * Which layout the store has.  The first node to open a new store makes
+ * the marker directory LAYOUT2_MARKER before any object directory, so a
+ * store with object directories and no marker was made by a server that
+ * knew only layout 1 (and keeps it: moving its objects would need every
+ * node stopped).  mkdir is atomic across the cluster, so every node
+ * decides alike.
+ */
+#define LAYOUT2_MARKER	"layout.2"
+
+/* 1 if the store root holds @name, 0 if not, or an error. */
+static int store_has(struct archip_store *st, const char *name)
+{
+	struct dentry *d;
+
+	d = lookup_positive_unlocked(name, st->root.dentry, strlen(name));
+	if (d == ERR_PTR(-ENOENT))
+		return 0;
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	dput(d);
+	return 1;
+}
+
+static int store_layout(struct archip_store *st)
+{
+	struct path p;
+	int err, tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		err = store_has(st, LAYOUT2_MARKER);
+		if (err)
+			break;
+		err = store_has(st, "00");
+		if (err < 0)
+			return err;
+		if (err) {
+			st->layout = 1;
+			return 0;
+		}
+		err = mkdir_at(&st->root, LAYOUT2_MARKER, &p);
+		if (!err) {
+			path_put(&p);
+			break;
+		}
+		if (err != -EEXIST)	/* else another node just made it */
+			return err;
+	}
+	if (err < 0)
+		return err;
+	st->layout = 2;
+	return 0;
+}
+
 int archip_store_open(struct archip_store *st, const char *root,
 		      const char **why)
 {
@@ -183,6 +262,11 @@ int archip_store_open(struct archip_store *st, const char *root,
 	if (__mnt_is_readonly(st->root.mnt)) {
 		*why = "the store root is on a read-only mount";
 		err = -EROFS;
+		goto out_root;
+	}
+	err = store_layout(st);
+	if (err) {
+		*why = "cannot create or read the store's layout marker";
 		goto out_root;
 	}
 	/* Any node may have made them already: the store is shared. */

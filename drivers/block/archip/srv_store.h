@@ -16,6 +16,7 @@ struct archip_store {
 	struct path root;
 	struct path dirs[ARCHIP_STORE_DIRS];	/* objects, by name hash */
 	struct path locks;			/* lock files */
+	int layout;				/* 1 or 2: see obj_hash() */
 	bool reflink_ok;			/* cleared at the first refusal */
 };
 
