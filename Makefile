@@ -11,6 +11,7 @@
 #   make bench-ocfs2   lock-latency benchmark of the OCFS2 options
 #   make bench-objects object server vs local direct I/O
 #   make bench-block   /dev/archipN vs NVMe/TCP vs NBD vs local (thesis Ch. 8)
+#   make bench-placement  new objects on two storage nodes, store layout 1 vs 2
 #   make debug-kernel  the lab's KASAN/lockdep kernel (once per machine);
 #                  then ARCHIP_KERNEL=debug make test runs the suite on it
 #
@@ -27,7 +28,7 @@ BUILD := $(CURDIR)/build
 OCFS2_SRC := $(BUILD)/ocfs2-src$(KSUFFIX)
 OCFS2_PATCHES := $(wildcard fs/ocfs2/patches/*.patch) fs/ocfs2/series fs/ocfs2/prepare.sh
 
-.PHONY: all deps modules archip ocfs2 tools test demo bench-ocfs2 bench-objects bench-block checkpatch clean debug-kernel
+.PHONY: all deps modules archip ocfs2 tools test demo bench-ocfs2 bench-objects bench-block bench-placement checkpatch clean debug-kernel
 
 all: modules tools
 
@@ -84,6 +85,10 @@ bench-objects: deps
 bench-block: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/block.sh
+
+bench-placement: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/placement.sh
 
 CHECKPATCH = $(BUILD)/checkpatch/scripts/checkpatch.pl
 $(CHECKPATCH): $(CACHE)/kernel.env
