@@ -61,8 +61,8 @@ static u32 name_hash(const char *name, size_t len)
  * volumes then rarely create in one directory, which under layout 1 they
  * did about every other object, each time making the other node give the
  * lock up (a downconvert and a journal checkpoint; bench/README.md
- * measures it).  A run is still spread by its hash, so no directory
- * holds more than one run of any volume.
+ * measures it).  Runs are spread over the directories by their hash, as
+ * single objects were, so directories still grow evenly.
  */
 static u32 obj_hash(const struct archip_store *st, const char *name)
 {
