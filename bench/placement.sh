@@ -16,6 +16,7 @@
 # per node, the median over rounds and its range.  Never gates anything.
 #
 # Environment: ROUNDS (default 3), OBJS per volume (default 256),
+# OPTS (OCFS2 mount options, default noopenlocks,nowritelocks),
 # ARCHIP_LAB (default .cache/lab-bench).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -24,6 +25,7 @@ export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-bench}
 CTL=$REPO/build/tools/archipctl
 ROUNDS=${ROUNDS:-3}
 OBJS=${OBJS:-256}
+OPTS=${OPTS:-noopenlocks,nowritelocks}
 SAN=/mnt/san
 S1=10.99.0.11
 S2=10.99.0.12
@@ -32,7 +34,7 @@ on() { local n=$1; shift; "$LABCMD" run "$n" "$*"; }
 trap '"$LABCMD" down >/dev/null 2>&1 || true' EXIT
 
 echo "bench: booting s1, s2 + h1" >&2
-"$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks >&2
+"$LABCMD" up -s 2 -H 1 -o "$OPTS" >&2
 on s1 "modprobe archip_srv" && on s2 "modprobe archip_srv" && on h1 "modprobe archip_blk"
 
 res=$(mktemp)
@@ -64,7 +66,7 @@ done
 "$LABCMD" check >&2 || echo "bench: WARNING: a node logged a kernel warning (see logs)" >&2
 
 echo "New objects per second per storage node, both nodes creating at once"
-echo "(median over $ROUNDS rounds [range]; $OBJS objects per volume and round)"
+echo "(median over $ROUNDS rounds [range]; $OBJS objects per volume and round; mount -o $OPTS)"
 echo
 python3 - "$res" <<'EOF'
 import statistics, sys
