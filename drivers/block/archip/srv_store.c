@@ -215,26 +215,22 @@ static int store_has(struct archip_store *st, const char *name)
 static int store_layout(struct archip_store *st)
 {
 	struct path p;
-	int err, tries;
+	int err;
 
-	for (tries = 0; tries < 2; tries++) {
-		err = store_has(st, LAYOUT2_MARKER);
-		if (err)
-			break;
+	err = store_has(st, LAYOUT2_MARKER);
+	if (!err) {
 		err = store_has(st, "00");
-		if (err < 0)
-			return err;
-		if (err) {
+		if (err > 0) {
 			st->layout = 1;
 			return 0;
 		}
-		err = mkdir_at(&st->root, LAYOUT2_MARKER, &p);
 		if (!err) {
-			path_put(&p);
-			break;
+			err = mkdir_at(&st->root, LAYOUT2_MARKER, &p);
+			if (!err)
+				path_put(&p);
+			else if (err == -EEXIST) /* another node just made it */
+				err = 0;
 		}
-		if (err != -EEXIST)	/* else another node just made it */
-			return err;
 	}
 	if (err < 0)
 		return err;
