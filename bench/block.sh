@@ -20,21 +20,14 @@
 # Environment: SECS per run (default 5), BS, DEPTHS, OPS to narrow the matrix,
 # ARCHIP_LAB (default .cache/lab-bench).
 set -euo pipefail
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-LABCMD=$REPO/tools/lab/archip-lab
-export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-bench}
-CTL=$REPO/build/tools/archipctl
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 SECS=${SECS:-5}
 BS=${BS:-"4k 64k 1M"}
 DEPTHS=${DEPTHS:-"1 16 32"}
 OPS=${OPS:-"randread randwrite"}
-SAN=/mnt/san
-S1=10.99.0.11
 NQN=nqn.2026-11.org.archip:bench
 SIZE=256M
-
-on() { local n=$1; shift; "$LABCMD" run "$n" "$*"; }
-trap '"$LABCMD" down >/dev/null 2>&1 || true' EXIT
 
 echo "bench: booting s1 + h1" >&2
 "$LABCMD" up -s 1 -H 1 -o noopenlocks,nowritelocks >&2

@@ -13,14 +13,11 @@
 # ratio of the local limit.  Never gates anything.
 # Environment: SECS per run (default 10), ARCHIP_LAB (default .cache/lab-bench).
 set -euo pipefail
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-LABCMD=$REPO/tools/lab/archip-lab
-export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-bench}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 B=$REPO/build/tools
 SECS=${SECS:-10}
-SAN=/mnt/san
 
-trap '"$LABCMD" down >/dev/null 2>&1 || true' EXIT
 echo "bench: booting s1 + h1" >&2
 "$LABCMD" up -s 1 -H 1 -o noopenlocks,nowritelocks >&2
 "$LABCMD" run s1 "modprobe archip_srv && mkdir -p $SAN/store &&

@@ -28,13 +28,11 @@
 # to compare in the same run, default this tree's; each row loads its
 # module afresh on both nodes).
 set -euo pipefail
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-LABCMD=$REPO/tools/lab/archip-lab
-export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-bench}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 N=${N:-200}
 ROUNDS=${ROUNDS:-3}
 OPS="create read write new"
-SAN=/mnt/san
 OPLAT=$REPO/build/bench/oplat
 read -r -a COMBOS <<<"${COMBOS:-stock noopenlocks nowritelocks noopenlocks,nowritelocks}"
 read -r -a KOS <<<"${OCFS2_KO:-}"
@@ -61,7 +59,6 @@ done
 mkdir -p "$(dirname "$OPLAT")"
 cc -O2 -Wall -o "$OPLAT" "$REPO/bench/oplat.c"
 
-trap '"$LABCMD" down >/dev/null 2>&1 || true' EXIT
 echo "bench: booting 2 storage nodes (N=$N files per operation, $ROUNDS rounds)" >&2
 "$LABCMD" up -s 2 -H 0 --no-mount >&2
 

@@ -19,19 +19,11 @@
 # OPTS (OCFS2 mount options, default noopenlocks,nowritelocks),
 # ARCHIP_LAB (default .cache/lab-bench).
 set -euo pipefail
-REPO=$(cd "$(dirname "$0")/.." && pwd)
-LABCMD=$REPO/tools/lab/archip-lab
-export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-bench}
-CTL=$REPO/build/tools/archipctl
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 ROUNDS=${ROUNDS:-3}
 OBJS=${OBJS:-256}
 OPTS=${OPTS:-noopenlocks,nowritelocks}
-SAN=/mnt/san
-S1=10.99.0.11
-S2=10.99.0.12
-
-on() { local n=$1; shift; "$LABCMD" run "$n" "$*"; }
-trap '"$LABCMD" down >/dev/null 2>&1 || true' EXIT
 
 echo "bench: booting s1, s2 + h1" >&2
 "$LABCMD" up -s 2 -H 1 -o "$OPTS" >&2
