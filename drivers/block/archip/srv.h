@@ -1,11 +1,31 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The archip object server: shared state of one running server.
+ * archip_srv internals: the running server, its connections and their
+ * requests, one concern per file:
+ *
+ *   srv_main.c     module init and exit
+ *   srv_netlink.c  the archip_srv generic netlink family (start, stop,
+ *                  status)
+ *   srv_server.c   the server's life: store, listener, accept, stop
+ *   srv_conn.c     a connection's life: handshake, the receive loop that
+ *                  validates frames (srv_frame.c) and hands requests to
+ *                  the workqueues, replies, the reference count
+ *   srv_frame.c    the one check of a request frame
+ *   srv_io.c       executing a request on the store
+ *   srv_lock.c     fencing: volume locks, epochs, BIND, lock files; waits
+ *                  that hold no worker
+ *   srv_store.c    objects as files on OCFS2 (srv_store.h)
+ *   srv_fault.c    fault injection for the tests
+ *
+ * Calls go down this list only (netlink and server to conn, conn to frame,
+ * io and lock, io to lock and store), never back up.
  */
 #ifndef _ARCHIP_SRV_H
 #define _ARCHIP_SRV_H
 
 #include <linux/atomic.h>
+#include <linux/in.h>
+#include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/wait.h>
@@ -17,6 +37,8 @@
 
 struct socket;
 struct sock;
+struct sk_buff;
+struct archip_srv_held;
 
 struct archip_srv_config {
 	__be32 addr;
@@ -46,9 +68,14 @@ struct archip_srv {
 	struct work_struct accept_work;
 	void (*listener_data_ready)(struct sock *sk);
 
-	/* Accepting, request execution (receive: a thread per connection). */
+	/*
+	 * Accepting; data requests; lock requests (srv_lock.c), which may
+	 * wait long, in steps that hold no worker in between, on a queue of
+	 * their own so that no number of them delays a READ or a WRITE.
+	 */
 	struct workqueue_struct *accept_wq;
 	struct workqueue_struct *io_wq;
+	struct workqueue_struct *lock_wq;
 
 	struct mutex conns_mutex;	/* conns, rx_threads, nr_conns, stopping */
 	struct list_head conns;
@@ -61,11 +88,122 @@ struct archip_srv {
 	struct archip_op_stats ops[ARCHIP_OP_MAX + 1];
 };
 
+/*
+ * A connection's receive thread: one per connection, so that a receive
+ * blocked in its socket never holds up another connection (a workqueue
+ * would cap them at WQ_MAX_ACTIVE).  Lifetime: owned by the server's
+ * rx_threads list; the thread marks itself done once it let go of its
+ * connection, and is reaped, with kthread_stop() waiting until it has left
+ * this module's code, at the next accept or at server stop.
+ */
+struct archip_srv_rx {
+	struct list_head node;		/* srv->rx_threads */
+	struct task_struct *task;
+	bool done;
+};
+
+/*
+ * One client connection.  Lifetime: the receive thread holds the first
+ * reference and each request in flight (struct archip_srv_io) one more;
+ * the last put (srv_conn.c) drops the connection's locks, so a lock
+ * outlives every request made under it, then unlinks and frees it.
+ */
+struct archip_srv_conn {
+	struct kref ref;
+	struct archip_srv *srv;
+	struct socket *sock;
+	struct list_head node;		/* srv->conns */
+	struct archip_srv_rx *rx;
+	struct sockaddr_in peer;
+	bool busy;			/* accepted over max_conns */
+	bool closing;			/* the receive loop ended */
+
+	u64 client_id;
+	u64 features;
+	u32 max_io;
+	u32 max_inflight;
+
+	struct mutex send_lock;
+	spinlock_t budget_lock;		/* inflight, inflight_bytes */
+	u32 inflight;
+	u32 inflight_bytes;
+	wait_queue_head_t budget_wait;
+	atomic64_t requests;
+
+	/* srv_lock.c.  Lock requests run one at a time, in order. */
+	spinlock_t lock_q_lock;		/* lock_q, lock_busy */
+	struct list_head lock_q;	/* waiting behind the running one */
+	bool lock_busy;
+	struct list_head locks;		/* struct archip_srv_held */
+	unsigned int nr_locks;
+	/* BIND: the lock this connection writes for, its two lock files. */
+	char bound[ARCHIP_NAME_MAX + 1];
+	struct file *bind_w, *bind_slot;
+	u32 epoch;			/* bound or held epoch; 0: none */
+};
+
+/* A request, from its receipt to its reply; holds a connection reference. */
+struct archip_srv_io {
+	struct delayed_work work;	/* execution; a lock wait's next step */
+	struct archip_srv_conn *conn;
+	u8 op;
+	u16 flags;
+	u64 tag;
+	u64 off;
+	u32 len;
+	u32 cost;
+	u32 epoch;
+	char name[ARCHIP_NAME_MAX + 1];
+	char name2[ARCHIP_NAME_MAX + 1];
+	struct archip_buf buf;
+
+	/* The reply: buf (READ), or small_len bytes at small. */
+	struct archip_buf *reply_buf;
+	void *small;
+	u32 small_len;
+	void *to_free;			/* kvfree()d with the request */
+	union {
+		struct archip_stat stat;
+		struct archip_acquire_rep acquire;
+	} rep;
+
+	/* srv_lock.c: a lock request's progress through its waits. */
+	struct list_head lock_node;	/* conn->lock_q */
+	unsigned long deadline;
+	int step;
+	struct file *lk, *lk2;
+	struct archip_srv_held *held;
+};
+
+/* What a step of a request returns when it goes on later (srv_lock.c). */
+#define ARCHIP_SRV_PENDING	1
+
 /* srv_server.c: the one server of this node, under archip_srv_mutex. */
 extern struct mutex archip_srv_mutex;
 extern struct archip_srv *archip_srv_running;
 int archip_srv_start(const struct archip_srv_config *cfg, const char **why);
 void archip_srv_stop(void);
+
+/* srv_conn.c */
+int archip_srv_conn_create(struct archip_srv *srv, struct socket *sock);
+void archip_srv_conn_shutdown_all(struct archip_srv *srv);
+void archip_srv_conn_reap(struct archip_srv *srv, bool all);
+
+/* srv_frame.c */
+int archip_srv_frame_check(const struct archip_srv_conn *c,
+			   const struct archip_req *rq, struct archip_srv_io *io,
+			   u32 *data_len, const char **why);
+bool archip_srv_is_lock_op(u8 op);
+
+/* srv_io.c: 0 or -errno (the reply's status), or ARCHIP_SRV_PENDING. */
+int archip_srv_io_execute(struct archip_srv_io *io);
+
+/* srv_lock.c */
+bool archip_srv_epoch_ok(struct archip_srv_conn *c, struct archip_srv_io *io);
+int archip_srv_lock_execute(struct archip_srv_io *io);
+void archip_srv_lock_submit(struct archip_srv_io *io);
+void archip_srv_lock_done(struct archip_srv_io *io);
+void archip_srv_lock_release_all(struct archip_srv_conn *c);
 
 /* srv_netlink.c */
 int archip_srv_netlink_init(void);

@@ -9,7 +9,6 @@
 #include <linux/archip-netlink.h>
 
 #include "srv.h"
-#include "srv_conn.h"
 
 #define DEFAULT_MAX_CONNS	1024
 #define DEFAULT_LEASE		20
@@ -123,6 +122,47 @@ static int put_ops(struct sk_buff *skb, struct archip_srv *srv)
 	return 0;
 }
 
+static int put_conns(struct sk_buff *skb, struct archip_srv *srv)
+{
+	struct archip_srv_conn *c;
+	struct nlattr *conns, *nest;
+	int err = 0;
+
+	conns = nla_nest_start(skb, ARCHIP_SRV_A_CONNS);
+	if (!conns)
+		return -EMSGSIZE;
+	mutex_lock(&srv->conns_mutex);
+	list_for_each_entry(c, &srv->conns, node) {
+		nest = nla_nest_start(skb, ARCHIP_SRV_A_CONN);
+		if (!nest ||
+		    nla_put_in_addr(skb, ARCHIP_CONN_A_PEER_ADDR,
+				    c->peer.sin_addr.s_addr) ||
+		    nla_put_u16(skb, ARCHIP_CONN_A_PEER_PORT,
+				ntohs(c->peer.sin_port)) ||
+		    nla_put_u64_64bit(skb, ARCHIP_CONN_A_CLIENT_ID,
+				      c->client_id, ARCHIP_CONN_A_PAD) ||
+		    nla_put_u32(skb, ARCHIP_CONN_A_INFLIGHT,
+				READ_ONCE(c->inflight)) ||
+		    nla_put_u64_64bit(skb, ARCHIP_CONN_A_REQUESTS,
+				      atomic64_read(&c->requests),
+				      ARCHIP_CONN_A_PAD) ||
+		    nla_put_u32(skb, ARCHIP_CONN_A_LOCKS,
+				READ_ONCE(c->nr_locks)) ||
+		    nla_put_u32(skb, ARCHIP_CONN_A_EPOCH, READ_ONCE(c->epoch)) ||
+		    (READ_ONCE(c->bound[0]) &&
+		     nla_put_string(skb, ARCHIP_CONN_A_BOUND, c->bound))) {
+			err = -EMSGSIZE;
+			break;
+		}
+		nla_nest_end(skb, nest);
+	}
+	mutex_unlock(&srv->conns_mutex);
+	if (err)
+		return err;
+	nla_nest_end(skb, conns);
+	return 0;
+}
+
 static int status_doit(struct sk_buff *skb, struct genl_info *info)
 {
 	struct archip_srv *srv;
@@ -149,7 +189,7 @@ static int status_doit(struct sk_buff *skb, struct genl_info *info)
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_IO, srv->cfg.max_io) ||
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_INFLIGHT, srv->cfg.max_inflight) ||
 	     nla_put_u32(msg, ARCHIP_SRV_A_LEASE, srv->cfg.lease) ||
-	     put_ops(msg, srv) || archip_srv_conn_fill_status(srv, msg)))
+	     put_ops(msg, srv) || put_conns(msg, srv)))
 		goto err_unlock;
 	mutex_unlock(&archip_srv_mutex);
 

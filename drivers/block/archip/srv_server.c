@@ -15,7 +15,6 @@
 #include <net/sock.h>
 
 #include "srv.h"
-#include "srv_conn.h"
 
 DEFINE_MUTEX(archip_srv_mutex);
 struct archip_srv *archip_srv_running;
@@ -146,9 +145,12 @@ int archip_srv_start(const struct archip_srv_config *cfg, const char **why)
 	srv->io_wq = alloc_workqueue("archip_srv_io", WQ_UNBOUND, 0);
 	if (!srv->io_wq)
 		goto err_accept_wq;
+	srv->lock_wq = alloc_workqueue("archip_srv_lock", WQ_UNBOUND, 0);
+	if (!srv->lock_wq)
+		goto err_io_wq;
 	err = archip_store_open(&srv->store, cfg->root, why);
 	if (err)
-		goto err_io_wq;
+		goto err_lock_wq;
 	err = listen_start(srv, why);
 	if (err)
 		goto err_store;
@@ -160,6 +162,8 @@ int archip_srv_start(const struct archip_srv_config *cfg, const char **why)
 
 err_store:
 	archip_store_close(&srv->store);
+err_lock_wq:
+	destroy_workqueue(srv->lock_wq);
 err_io_wq:
 	destroy_workqueue(srv->io_wq);
 err_accept_wq:
@@ -186,6 +190,7 @@ void archip_srv_stop(void)
 	archip_srv_conn_reap(srv, true);
 	destroy_workqueue(srv->accept_wq);
 	destroy_workqueue(srv->io_wq);
+	destroy_workqueue(srv->lock_wq);
 	/* Object files closed by workers are released asynchronously; let
 	 * that finish so the filesystem can be unmounted right after.
 	 */

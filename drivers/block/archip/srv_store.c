@@ -15,7 +15,6 @@
  * data) and issue a cache flush to the SAN disk, so an answered write
  * survives the death of this node: another node replays our journal.
  */
-#include <linux/ctype.h>
 #include <linux/delay.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
@@ -29,6 +28,9 @@
 #include <linux/cred.h>
 
 #include <linux/archip.h>
+#include <linux/archip-volume.h>
+
+#include "srv_fault.h"
 
 #include "srv_store.h"
 
@@ -53,50 +55,29 @@ static u32 name_hash(const char *name, size_t len)
 
 /*
  * The part of an object's name that picks its directory.  Layout 1: the
- * whole name.  Layout 2: the same, except that a data object
- * "d.SET.%016llx" (ARCHIP_VOL_DATA_FMT) drops the last two hex digits of
- * its index, so that a run of 256 consecutive objects of one set (1 GiB
- * of 4 MiB objects) shares a directory.  Creating an object takes its
- * directory's cluster lock at EX: two storage nodes filling different
- * volumes then rarely create in one directory, which under layout 1 they
- * did about every other object, each time making the other node give the
- * lock up (a downconvert and a journal checkpoint; bench/README.md
- * measures it).  Runs are spread over the directories by their hash, as
- * single objects were, so directories still grow evenly.
+ * whole name.  Layout 2: archip_vol_dir_key_len(), which drops the last
+ * two index digits of a data object so that a run of 256 consecutive
+ * objects of one set (1 GiB of 4 MiB objects) shares a directory.
+ * Creating an object takes its directory's cluster lock at EX: two
+ * storage nodes filling different volumes then rarely create in one
+ * directory, which under layout 1 they did about every other object, each
+ * time making the other node give the lock up (a downconvert and a
+ * journal checkpoint; bench/README.md measures it).  Runs are spread over
+ * the directories by their hash, as single objects were, so directories
+ * still grow evenly.
  */
 static u32 obj_hash(const struct archip_store *st, const char *name)
 {
 	size_t len = strlen(name);
-	const char *dot = strrchr(name, '.');
 
-	if (st->layout >= 2 && !strncmp(name, "d.", 2) && dot > name + 1 &&
-	    name + len - dot == 1 + 16)
-		len -= 2;
+	if (st->layout >= 2)
+		len = archip_vol_dir_key_len(name, len);
 	return name_hash(name, len);
 }
 
 static const struct path *obj_dir(struct archip_store *st, const char *name)
 {
 	return &st->dirs[obj_hash(st, name) % ARCHIP_STORE_DIRS];
-}
-
-/*
- * Names are one path component of a safe alphabet: no '/', no leading
- * '.', so neither ".." nor a hidden file; the caller bounds the length.
- */
-bool archip_store_name_ok(const char *name, size_t len)
-{
-	size_t i;
-
-	if (!len || len > ARCHIP_NAME_MAX || name[0] == '.')
-		return false;
-	for (i = 0; i < len; i++) {
-		char c = name[i];
-
-		if (!isalnum(c) && c != '.' && c != '_' && c != '-')
-			return false;
-	}
-	return true;
 }
 
 int archip_buf_alloc(struct archip_buf *buf, u32 len)
@@ -152,6 +133,20 @@ static struct file *obj_open(struct archip_store *st, const char *name,
 	return file_open_root(obj_dir(st, name), name, flags | OBJ_FLAGS, 0644);
 }
 
+/* -EEXIST if @dir holds @name, 0 if not, or another error. */
+static int obj_exists(const struct path *dir, const char *name)
+{
+	struct dentry *d;
+
+	d = lookup_positive_unlocked(name, dir->dentry, strlen(name));
+	if (d == ERR_PTR(-ENOENT))
+		return 0;
+	if (IS_ERR(d))
+		return PTR_ERR(d);
+	dput(d);
+	return -EEXIST;
+}
+
 static int mkdir_at(const struct path *parent, const char *name,
 		    struct path *out)
 {
@@ -193,8 +188,13 @@ static int mkdir_at(const struct path *parent, const char *name,
  * the marker directory LAYOUT2_MARKER before any object directory, so a
  * store with object directories and no marker was made by a server that
  * knew only layout 1 (and keeps it: moving its objects would need every
- * node stopped).  mkdir is atomic across the cluster, so every node
- * decides alike.
+ * node stopped).  So look for the object directories first, and only
+ * then for the marker: whoever made "00" made the marker before it, so
+ * seeing "00" means the marker, if any, is seen too.  (Looking the other
+ * way round, a node that found no marker could then find "00" made
+ * meanwhile by a node starting the same new store, and pick layout 1
+ * while the other picked 2.)  mkdir is atomic across the cluster, so a
+ * new store's marker is made once, whoever makes it.
  */
 #define LAYOUT2_MARKER	"layout.2"
 
@@ -215,24 +215,23 @@ static int store_has(struct archip_store *st, const char *name)
 static int store_layout(struct archip_store *st)
 {
 	struct path p;
-	int err;
+	int dirs, err;
 
-	err = store_has(st, LAYOUT2_MARKER);
-	if (!err) {
-		err = store_has(st, "00");
-		if (err > 0) {
-			st->layout = 1;
-			return 0;
-		}
-		if (!err) {
-			err = mkdir_at(&st->root, LAYOUT2_MARKER, &p);
-			if (!err)
-				path_put(&p);
-			else if (err == -EEXIST) /* another node just made it */
-				err = 0;
-		}
+	dirs = store_has(st, "00");
+	if (dirs < 0)
+		return dirs;
+	archip_fault_layout();
+	if (dirs) {
+		err = store_has(st, LAYOUT2_MARKER);
+		if (err < 0)
+			return err;
+		st->layout = err ? 2 : 1;
+		return 0;
 	}
-	if (err < 0)
+	err = mkdir_at(&st->root, LAYOUT2_MARKER, &p);
+	if (!err)
+		path_put(&p);
+	else if (err != -EEXIST)	/* -EEXIST: another node just made it */
 		return err;
 	st->layout = 2;
 	return 0;
@@ -458,9 +457,22 @@ static int unlink_at(const struct path *dir, const char *name)
 	return err;
 }
 
+/*
+ * A COPY in progress fills ".t.DST" in DST's directory (COPY_TMP_FMT: a
+ * name no client can use, as none may start with '.'), and links it as
+ * DST only once it is whole.  A node that dies during a COPY leaves it
+ * behind; the retry reuses it, and deleting DST removes it too.
+ */
+#define COPY_TMP_FMT	".t.%s"
+
 int archip_store_delete(struct archip_store *st, const char *name)
 {
-	return unlink_at(obj_dir(st, name), name);
+	char tmp[ARCHIP_NAME_MAX + 4];
+	int err;
+
+	err = unlink_at(obj_dir(st, name), name);
+	snprintf(tmp, sizeof(tmp), COPY_TMP_FMT, name);
+	return unlink_at(obj_dir(st, name), tmp) ?: err;
 }
 
 int archip_store_stat(struct archip_store *st, const char *name,
@@ -506,27 +518,45 @@ static int copy_data(struct file *in, struct file *out, loff_t size)
 	return 0;
 }
 
-/*
- * Server-side copy to a new object: a reflink where OCFS2 has the
- * refcount feature (shared extents, copy-on-write: what clones need),
- * a data copy otherwise.  The destination must not exist.
- */
-int archip_store_copy(struct archip_store *st, const char *src,
-		      const char *dst)
+/* Link @f's inode into @dir as @name; -EEXIST if the name is taken. */
+static int link_at(const struct path *dir, struct file *f, const char *name)
 {
-	struct file *in, *out;
-	loff_t size, n = -EOPNOTSUPP;
-	int err = 0;
+	struct inode *dinode = d_inode(dir->dentry);
+	struct dentry *d;
+	int err;
 
-	in = obj_open(st, src, O_RDONLY);
-	if (IS_ERR(in))
-		return PTR_ERR(in);
-	out = obj_open(st, dst, O_RDWR | O_CREAT | O_EXCL);
-	if (IS_ERR(out)) {
-		fput(in);
-		return PTR_ERR(out);
+	err = mnt_want_write(dir->mnt);
+	if (err)
+		return err;
+	inode_lock_nested(dinode, I_MUTEX_PARENT);
+	d = lookup_one_len(name, dir->dentry, strlen(name));
+	if (IS_ERR(d)) {
+		err = PTR_ERR(d);
+	} else {
+		err = d_is_positive(d) ? -EEXIST :
+		      vfs_link(f->f_path.dentry, mnt_user_ns(dir->mnt), dinode,
+			       d, NULL);
+		dput(d);
 	}
-	size = i_size_read(file_inode(in));
+	inode_unlock(dinode);
+	mnt_drop_write(dir->mnt);
+	return err;
+}
+
+/* Fill @out, empty, with @in's data: a reflink if the filesystem can. */
+static int copy_into(struct archip_store *st, struct file *in,
+		     struct file *out, const char *dst)
+{
+	loff_t size = i_size_read(file_inode(in)), n = -EOPNOTSUPP;
+	int err;
+
+	if (archip_fault_copy_hold(dst)) {
+		/* Half of it on the SAN, as a node dying mid-copy leaves it. */
+		err = copy_data(in, out, size / 2) ?: vfs_fsync(out, 0);
+		if (err)
+			return err;
+		archip_fault_copy_wait(dst);
+	}
 	if (size && READ_ONCE(st->reflink_ok)) {
 		n = vfs_clone_file_range(in, 0, out, 0, 0, 0);
 		if (n == -EOPNOTSUPP || n == -EINVAL || n == -EXDEV) {
@@ -535,13 +565,57 @@ int archip_store_copy(struct archip_store *st, const char *src,
 		}
 	}
 	if (n != size && size)
-		err = copy_data(in, out, size);
+		return copy_data(in, out, size);
+	return 0;
+}
+
+/*
+ * Server-side copy to a new object: a reflink where OCFS2 has the
+ * refcount feature (shared extents, copy-on-write: what clones need), a
+ * data copy otherwise.  Atomic: the destination appears only whole, and
+ * stable, or not at all, whatever node dies when; -EEXIST if it exists,
+ * -EBUSY while another COPY to it runs.  The copy fills a temporary file
+ * (COPY_TMP_FMT) under a cluster-wide flock, so that a second COPY to the
+ * same name never fills it at once, and a dead node's half-filled one is
+ * emptied and reused; fsync, then link it as DST (a link fails if DST
+ * exists: no COPY ever replaces an object), then fsync again: the link is
+ * in the inode's transaction (fs/ocfs2 patch 0010).
+ */
+int archip_store_copy(struct archip_store *st, const char *src,
+		      const char *dst)
+{
+	const struct path *dir = obj_dir(st, dst);
+	char tmp[ARCHIP_NAME_MAX + 4];
+	struct file *in, *out;
+	int err;
+
+	in = obj_open(st, src, O_RDONLY);
+	if (IS_ERR(in))
+		return PTR_ERR(in);
+	err = obj_exists(dir, dst);
+	if (err) {
+		fput(in);
+		return err;
+	}
+	snprintf(tmp, sizeof(tmp), COPY_TMP_FMT, dst);
+	out = file_open_root(dir, tmp, O_RDWR | O_CREAT | OBJ_FLAGS, 0644);
+	if (IS_ERR(out)) {
+		fput(in);
+		return PTR_ERR(out);
+	}
+	err = archip_store_flock(out, true);
+	if (err) {
+		err = err == -EAGAIN ? -EBUSY : err;
+		goto out;
+	}
+	err = vfs_truncate(&out->f_path, 0) ?: copy_into(st, in, out, dst) ?:
+	      vfs_fsync(out, 0) ?: link_at(dir, out, dst);
+	unlink_at(dir, tmp);
 	if (!err)
 		err = vfs_fsync(out, 0);
+out:
 	fput(in);
-	fput(out);
-	if (err)
-		unlink_at(obj_dir(st, dst), dst);
+	__fput_sync(out);	/* drops the flock */
 	return err;
 }
 
@@ -622,107 +696,30 @@ int archip_store_list(struct archip_store *st, const char *prefix, u64 cursor,
 }
 
 /*
- * A lock is a cluster-wide flock on locks/NAME: OCFS2 takes a DLM lock for
- * it, so across all storage nodes one exclusive holder wins, or any number
- * of shared ones.  It is held by the returned open file and released when
- * that file is closed.  The DLM is asked without queueing (a trylock) every
- * LOCK_POLL until @wait_ms ran out: a blocking flock could not be bounded.
+ * A cluster-wide flock on @f, without waiting: 0, or -EAGAIN if another
+ * holder (on any storage node) has it.  OCFS2 takes a DLM lock for it,
+ * so across all storage nodes one exclusive holder wins, or any number of
+ * shared ones; a node that dies loses its flocks when the cluster evicts
+ * it.  Released when the last reference to @f goes (__fput_sync() to be
+ * sure it is gone on return).
  */
-#define LOCK_POLL_MS	100
-
-struct file *archip_store_lock(struct archip_store *st, const char *name,
-			       bool excl, unsigned int wait_ms)
+int archip_store_flock(struct file *f, bool excl)
 {
-	unsigned long deadline = jiffies + msecs_to_jiffies(wait_ms);
 	struct file_lock fl;
-	struct file *f;
 	int err;
 
-	f = file_open_root(&st->locks, name, O_RDWR | O_CREAT | OBJ_FLAGS, 0600);
-	if (IS_ERR(f))
-		return f;
-	for (;;) {
-		locks_init_lock(&fl);
-		fl.fl_file = f;
-		fl.fl_owner = f;
-		fl.fl_pid = current->tgid;
-		fl.fl_flags = FL_FLOCK;
-		fl.fl_type = excl ? F_WRLCK : F_RDLCK;
-		fl.fl_end = OFFSET_MAX;
-		if (f->f_op->flock)
-			err = f->f_op->flock(f, F_SETLK, &fl);	/* never waits */
-		else
-			err = locks_lock_file_wait(f, &fl);
-		if (fl.fl_ops && fl.fl_ops->fl_release_private)
-			fl.fl_ops->fl_release_private(&fl);
-		if (err != -EWOULDBLOCK && err != -EAGAIN)
-			break;
-		err = -EAGAIN;
-		if (!time_before(jiffies, deadline) ||
-		    msleep_interruptible(LOCK_POLL_MS))
-			break;
-	}
-	if (err) {
-		__fput_sync(f);
-		return ERR_PTR(err);
-	}
-	return f;
-}
-
-/* Synchronous close: the unlock must be done when RELEASE is answered. */
-void archip_store_unlock(struct file *lock)
-{
-	__fput_sync(lock);
-}
-
-/*
- * The record at the start of a lock file.  Buffered I/O: it takes the
- * inode's cluster lock, so a node reads what another wrote; the writer
- * fsyncs before it answers.  A new (empty) lock file reads as epoch 0.
- */
-int archip_store_lock_rec(struct file *lock, struct archip_lock_rec *rec)
-{
-	loff_t pos = 0;
-	ssize_t n;
-
-	memset(rec, 0, sizeof(*rec));
-	n = kernel_read(lock, rec, sizeof(*rec), &pos);
-	if (n < 0)
-		return n;
-	if (n == 0)
-		return 0;
-	if (n != sizeof(*rec) || le32_to_cpu(rec->magic) != ARCHIP_LOCK_MAGIC)
-		return -EUCLEAN;
-	return 0;
-}
-
-/* The record of lock @name, read without taking the lock. */
-int archip_store_peek_lock_rec(struct archip_store *st, const char *name,
-			       struct archip_lock_rec *rec)
-{
-	struct file *f;
-	int err;
-
-	f = file_open_root(&st->locks, name, O_RDONLY | OBJ_FLAGS, 0);
-	if (IS_ERR(f)) {
-		memset(rec, 0, sizeof(*rec));
-		return PTR_ERR(f) == -ENOENT ? 0 : PTR_ERR(f);
-	}
-	err = archip_store_lock_rec(f, rec);
-	fput(f);
-	return err;
-}
-
-int archip_store_set_lock_rec(struct file *lock,
-			      const struct archip_lock_rec *rec)
-{
-	loff_t pos = 0;
-	ssize_t n;
-
-	n = kernel_write(lock, rec, sizeof(*rec), &pos);
-	if (n < 0)
-		return n;
-	if (n != sizeof(*rec))
-		return -EIO;
-	return vfs_fsync(lock, 0);
+	locks_init_lock(&fl);
+	fl.fl_file = f;
+	fl.fl_owner = f;
+	fl.fl_pid = current->tgid;
+	fl.fl_flags = FL_FLOCK;
+	fl.fl_type = excl ? F_WRLCK : F_RDLCK;
+	fl.fl_end = OFFSET_MAX;
+	if (f->f_op->flock)
+		err = f->f_op->flock(f, F_SETLK, &fl);	/* never waits */
+	else
+		err = locks_lock_file_wait(f, &fl);
+	if (fl.fl_ops && fl.fl_ops->fl_release_private)
+		fl.fl_ops->fl_release_private(&fl);
+	return err == -EWOULDBLOCK ? -EAGAIN : err;
 }

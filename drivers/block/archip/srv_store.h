@@ -6,6 +6,7 @@
 #define _ARCHIP_SRV_STORE_H
 
 #include <linux/bvec.h>
+#include <linux/fs.h>
 #include <linux/path.h>
 #include <linux/types.h>
 #include <linux/archip.h>
@@ -15,7 +16,7 @@
 struct archip_store {
 	struct path root;
 	struct path dirs[ARCHIP_STORE_DIRS];	/* objects, by name hash */
-	struct path locks;			/* lock files */
+	struct path locks;			/* lock files (srv_lock.c) */
 	int layout;				/* 1 or 2: see obj_hash() */
 	bool reflink_ok;			/* cleared at the first refusal */
 };
@@ -30,7 +31,6 @@ struct archip_buf {
 int archip_buf_alloc(struct archip_buf *buf, u32 len);
 void archip_buf_free(struct archip_buf *buf);
 
-bool archip_store_name_ok(const char *name, size_t len);
 int archip_store_open(struct archip_store *st, const char *root,
 		      const char **why);
 void archip_store_close(struct archip_store *st);
@@ -49,13 +49,12 @@ int archip_store_copy(struct archip_store *st, const char *src,
 		      const char *dst);
 int archip_store_list(struct archip_store *st, const char *prefix, u64 cursor,
 		      char *out, u32 cap, u32 *used, u64 *next);
-struct file *archip_store_lock(struct archip_store *st, const char *name,
-			       bool excl, unsigned int wait_ms);
-void archip_store_unlock(struct file *lock);
-int archip_store_lock_rec(struct file *lock, struct archip_lock_rec *rec);
-int archip_store_peek_lock_rec(struct archip_store *st, const char *name,
-			       struct archip_lock_rec *rec);
-int archip_store_set_lock_rec(struct file *lock,
-			      const struct archip_lock_rec *rec);
+int archip_store_flock(struct file *f, bool excl);
+
+/* The largest offset + length a request may name: the filesystem's. */
+static inline u64 archip_store_max_bytes(const struct archip_store *st)
+{
+	return st->root.dentry->d_sb->s_maxbytes;
+}
 
 #endif

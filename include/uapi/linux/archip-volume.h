@@ -67,6 +67,48 @@
 /* Room for the longest of them, NUL included. */
 #define ARCHIP_VOL_OBJ_NAME_MAX	(ARCHIP_VOL_NAME_MAX + 20)
 
+/*
+ * The one check of a volume name, and of a version 2 object set name
+ * (16 hex digits where archip makes it): 1 to ARCHIP_VOL_NAME_MAX - 1
+ * bytes of [A-Za-z0-9_-], then a NUL within @size bytes.  Every object
+ * name built from such a name by the formats above is a valid object name
+ * (archip_name_valid() of <linux/archip.h>).
+ */
+static inline int archip_vol_name_valid(const char *name, unsigned long size)
+{
+	unsigned long i;
+
+	for (i = 0; i < size && i < ARCHIP_VOL_NAME_MAX && name[i]; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return 0;
+	}
+	return i > 0 && i < size && i < ARCHIP_VOL_NAME_MAX;
+}
+
+/*
+ * Store layout 2 (Documentation/protocol.rst, "Storage layout"): the part
+ * of an object's name that picks its directory.  A data object
+ * (ARCHIP_VOL_DATA_FMT: "d.", the set, '.', 16 hex digits) drops the last
+ * two digits of its index, so that 256 consecutive objects of a set share
+ * a directory; any other name is its own key.  Defined here, beside the
+ * format it reads, so the object server needs to know no volume format.
+ */
+static inline unsigned long archip_vol_dir_key_len(const char *name,
+						   unsigned long len)
+{
+	unsigned long dot = len;
+
+	while (dot && name[dot - 1] != '.')
+		dot--;
+	if (len > 2 && name[0] == 'd' && name[1] == '.' && dot > 2 &&
+	    len - dot == 16)
+		return len - 2;
+	return len;
+}
+
 #define ARCHIP_VOL_SNAPSHOT	(1U << 0)	/* immutable, parent of clones */
 #define ARCHIP_VOL_INCOMPLETE	(1U << 1)	/* a snapshot or import cut short */
 #define ARCHIP_VOL_IMAGE	(1U << 2)	/* a snapshot stored by content */

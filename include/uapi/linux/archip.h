@@ -103,6 +103,27 @@ enum archip_op {
 #define ARCHIP_NAME_MAX		200
 
 /*
+ * The one check of an object (or lock) name, for the server and the
+ * tools alike: 1 to ARCHIP_NAME_MAX bytes of [A-Za-z0-9._-] (ASCII only),
+ * not starting with '.': one path component, never "..", never hidden.
+ */
+static inline int archip_name_valid(const char *name, unsigned long len)
+{
+	unsigned long i;
+
+	if (!len || len > ARCHIP_NAME_MAX || name[0] == '.')
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
  * A request: this header, then name_len bytes of object name, then
  * data_len bytes of payload (WRITE data, COPY destination name).
  */
@@ -152,6 +173,16 @@ struct archip_acquire_rep {
  * lock's current or last holder, grown by each ACQUIRE that takes it anew.
  */
 #define ARCHIP_LOCK_MAGIC	0x4b434c41	/* "ALCK" */
+
+/*
+ * The lock files behind lock NAME (Documentation/protocol.rst, "Fencing"):
+ * NAME itself (the record below), NAME.w (shared by every bound
+ * connection, taken exclusively by a new holder as a barrier) and
+ * NAME.qSLOT (one per BIND slot).
+ */
+#define ARCHIP_LOCK_WRITERS_FMT	"%s.w"
+#define ARCHIP_LOCK_SLOT_FMT	"%s.q%u"
+#define ARCHIP_LOCK_FILE_NAME_MAX	(ARCHIP_NAME_MAX + 8)
 
 struct archip_lock_rec {
 	__le32 magic;		/* ARCHIP_LOCK_MAGIC */

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Fault injection for the tests (Documentation/protocol.rst, "Fault
+ * injection"): module parameters of archip_srv that hold a request at a
+ * chosen point, so that a test can kill the node right there.
+ */
+#ifndef _ARCHIP_SRV_FAULT_H
+#define _ARCHIP_SRV_FAULT_H
+
+/* A WRITE to @name: held fault_delay_ms if it matches fault_delay_match;
+ * -EIO for the next fault_fail_count that match fault_fail_match.
+ */
+int archip_fault_write(const char *name);
+/* A COPY to @dst, half of it copied and made stable: held
+ * fault_copy_hold_ms if @dst matches fault_copy_match.
+ */
+bool archip_fault_copy_hold(const char *dst);
+void archip_fault_copy_wait(const char *dst);
+/* Between the two lookups that decide a store's layout. */
+void archip_fault_layout(void);
+
+#endif

@@ -1,0 +1,454 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fencing, the server's half (Documentation/protocol.rst, "Fencing"): the
+ * holder of a volume lock gets an epoch, stored in the lock file and grown
+ * each time the lock is taken anew.  Each of its data connections BINDs
+ * to the lock at that epoch, in a slot (its queue): it then holds a
+ * shared "NAME.w" and an exclusive "NAME.qSLOT" (ARCHIP_LOCK_*_FMT) until
+ * it ends, and every data-changing request must carry the epoch.
+ *
+ * The rules, which every change here must keep:
+ *  1. A connection's locks are dropped only after its last request
+ *     finished (srv_conn.c drops them in the last put).  So a new
+ *     holder's ACQUIRE, which waits for "NAME.w" exclusively, returns only
+ *     once every writer of an older epoch has ended on every node; and a
+ *     BIND replacing a connection the client gave up waits for the old
+ *     one's "NAME.qSLOT": its late writes land before the resend, never
+ *     after.
+ *  2. ACQUIRE grows the epoch (written and fsynced) before it waits for
+ *     "NAME.w"; BIND takes "NAME.w" shared before it checks the epoch, and
+ *     checks it again once it has its slot.  So either the new holder
+ *     waits for a binder, or the binder sees the new epoch (-ESTALE).
+ *  3. A request that changes data whose epoch is not its connection's is
+ *     refused (-ESTALE) before it touches the store.
+ *  4. A node that dies or hangs holding such locks loses them when the
+ *     cluster evicts it (OCFS2 backs flock with the DLM).  A client that
+ *     goes silent loses its connections after the lease (srv_conn.c sets
+ *     TCP keepalive and user timeout), and with them its locks.
+ *
+ * Waits hold no worker.  A lock that is taken is tried again every
+ * LOCK_POLL from a delayed work on the server's lock queue, until the
+ * request's deadline (its len, in ms) or the end of its connection; in
+ * between nothing runs, so any number of waiting ACQUIREs and BINDs (a
+ * storage node's death makes every hypervisor's queues BIND at once)
+ * costs no READ or WRITE a worker.  The lock requests of one connection
+ * run one at a time, in the order they came (lock_q); the state of the
+ * one running lives in its request (step, deadline, lk, lk2, held), and
+ * only it touches the connection's locks, bound and epoch (the status
+ * dump reads them with READ_ONCE; the last put, which frees them, runs
+ * after every request).
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+#include <linux/archip.h>
+
+#include "srv.h"
+
+#define LOCK_POLL	msecs_to_jiffies(100)
+#define CONN_MAX_LOCKS	64
+
+/* A lock taken by ACQUIRE; owned by its connection. */
+struct archip_srv_held {
+	struct list_head node;		/* conn->locks */
+	struct file *file;
+	u32 epoch;
+	char name[ARCHIP_NAME_MAX + 1];
+};
+
+enum { STEP_START, STEP_LOCK, STEP_BARRIER, STEP_SLOT };
+
+/* --------------------------------------------------------- lock files */
+
+/*
+ * Lock NAME is the file locks/NAME of the store; its lock is a flock of
+ * the open file (archip_store_flock()), held until the file is closed.
+ */
+static struct file *lockfile_open(struct archip_store *st, const char *name)
+{
+	return file_open_root(&st->locks, name,
+			      O_RDWR | O_CREAT | O_LARGEFILE | O_NOATIME, 0600);
+}
+
+/* Synchronous close: the unlock must be done when the reply goes out. */
+static void lockfile_close(struct file **f)
+{
+	if (*f)
+		__fput_sync(*f);
+	*f = NULL;
+}
+
+/*
+ * The record at the start of a lock file.  Buffered I/O: it takes the
+ * inode's cluster lock, so a node reads what another wrote; the writer
+ * fsyncs before it answers.  A new (empty) lock file reads as epoch 0.
+ */
+static int rec_read(struct file *f, struct archip_lock_rec *rec)
+{
+	loff_t pos = 0;
+	ssize_t n;
+
+	memset(rec, 0, sizeof(*rec));
+	n = kernel_read(f, rec, sizeof(*rec), &pos);
+	if (n < 0)
+		return n;
+	if (n == 0)
+		return 0;
+	if (n != sizeof(*rec) || le32_to_cpu(rec->magic) != ARCHIP_LOCK_MAGIC)
+		return -EUCLEAN;
+	return 0;
+}
+
+static int rec_write(struct file *f, const struct archip_lock_rec *rec)
+{
+	loff_t pos = 0;
+	ssize_t n;
+
+	n = kernel_write(f, rec, sizeof(*rec), &pos);
+	if (n < 0)
+		return n;
+	if (n != sizeof(*rec))
+		return -EIO;
+	return vfs_fsync(f, 0);
+}
+
+/* 0 if lock @name is at @epoch, -ESTALE if it moved on; without taking it. */
+static int epoch_is(struct archip_store *st, const char *name, u32 epoch)
+{
+	struct archip_lock_rec rec;
+	struct file *f;
+	int err;
+
+	f = file_open_root(&st->locks, name, O_RDONLY | O_LARGEFILE | O_NOATIME, 0);
+	if (IS_ERR(f)) {
+		if (PTR_ERR(f) != -ENOENT)
+			return PTR_ERR(f);
+		memset(&rec, 0, sizeof(rec));
+		err = 0;
+	} else {
+		err = rec_read(f, &rec);
+		fput(f);
+	}
+	if (!err && le32_to_cpu(rec.epoch) != epoch)
+		err = -ESTALE;
+	return err;
+}
+
+static u32 next_epoch(u32 e)
+{
+	return e + 1 ?: 1;
+}
+
+/*
+ * Take the flock of @f for @io, or go on later: 0; ARCHIP_SRV_PENDING
+ * (the next try is queued); -EAGAIN once the deadline passed;
+ * -ECONNRESET if the connection ended meanwhile.
+ */
+static int wait_flock(struct archip_srv_io *io, struct file *f, bool excl)
+{
+	int err = archip_store_flock(f, excl);
+
+	if (err != -EAGAIN)
+		return err;
+	if (READ_ONCE(io->conn->closing))
+		return -ECONNRESET;
+	if (!time_before(jiffies, io->deadline))
+		return -EAGAIN;
+	queue_delayed_work(io->conn->srv->lock_wq, &io->work, LOCK_POLL);
+	return ARCHIP_SRV_PENDING;
+}
+
+/* -------------------------------------------------------------- the ops */
+
+static struct archip_srv_held *find_held(struct archip_srv_conn *c,
+					 const char *name)
+{
+	struct archip_srv_held *hl;
+
+	list_for_each_entry(hl, &c->locks, node)
+		if (!strcmp(hl->name, name))
+			return hl;
+	return NULL;
+}
+
+/* ACQUIRE done: the connection holds io->lk at @epoch. */
+static int acquire_take(struct archip_srv_io *io, u32 epoch)
+{
+	struct archip_srv_conn *c = io->conn;
+	struct archip_srv_held *hl = io->held;
+
+	io->held = NULL;
+	hl->file = io->lk;
+	io->lk = NULL;
+	hl->epoch = epoch;
+	strscpy(hl->name, io->name, sizeof(hl->name));
+	list_add_tail(&hl->node, &c->locks);
+	WRITE_ONCE(c->nr_locks, c->nr_locks + 1);
+	WRITE_ONCE(c->epoch, epoch);
+	io->rep.acquire.epoch = cpu_to_le32(epoch);
+	io->small = &io->rep.acquire;
+	io->small_len = sizeof(io->rep.acquire);
+	return 0;
+}
+
+/*
+ * ACQUIRE @io->name.  @io->epoch 0: take it anew, growing its epoch, then
+ * wait (up to @io->len ms) until every connection bound to an older epoch
+ * has ended.  @io->epoch E: take back the lock held at epoch E (after a
+ * lost connection), waiting up to @io->len ms for the old connection to
+ * let go: -EINPROGRESS if it still holds it at E, -ESTALE if the lock
+ * moved on.
+ */
+static int do_acquire(struct archip_srv_io *io)
+{
+	struct archip_srv_conn *c = io->conn;
+	struct archip_store *st = &c->srv->store;
+	char wname[ARCHIP_LOCK_FILE_NAME_MAX];
+	struct archip_srv_held *hl;
+	struct archip_lock_rec rec;
+	u32 epoch;
+	int err;
+
+	switch (io->step) {
+	case STEP_START:
+		hl = find_held(c, io->name);
+		if (hl) {			/* already ours */
+			io->rep.acquire.epoch = cpu_to_le32(hl->epoch);
+			io->small = &io->rep.acquire;
+			io->small_len = sizeof(io->rep.acquire);
+			return 0;
+		}
+		if (c->nr_locks >= CONN_MAX_LOCKS)
+			return -ENOSPC;
+		/* Taking it back: a lock that moved on is refused at once. */
+		if (io->epoch) {
+			err = epoch_is(st, io->name, io->epoch);
+			if (err)
+				return err;
+		}
+		io->held = kzalloc(sizeof(*io->held), GFP_KERNEL);
+		if (!io->held)
+			return -ENOMEM;
+		io->lk = lockfile_open(st, io->name);
+		if (IS_ERR(io->lk)) {
+			err = PTR_ERR(io->lk);
+			io->lk = NULL;
+			return err;
+		}
+		/* Anew, the lock is tried once: -EAGAIN if anyone holds it. */
+		io->deadline = jiffies + (io->epoch ? msecs_to_jiffies(io->len) : 0);
+		io->step = STEP_LOCK;
+		fallthrough;
+	case STEP_LOCK:
+		err = wait_flock(io, io->lk, true);
+		if (err == ARCHIP_SRV_PENDING)
+			return err;
+		if (err == -EAGAIN && io->epoch)
+			err = epoch_is(st, io->name, io->epoch) ?: -EINPROGRESS;
+		if (!err)
+			err = rec_read(io->lk, &rec);
+		if (err)
+			return err;
+		if (io->epoch)
+			return le32_to_cpu(rec.epoch) == io->epoch ?
+			       acquire_take(io, io->epoch) : -ESTALE;
+		epoch = next_epoch(le32_to_cpu(rec.epoch));
+		rec.magic = cpu_to_le32(ARCHIP_LOCK_MAGIC);
+		rec.epoch = cpu_to_le32(epoch);
+		rec.client_id = cpu_to_le64(c->client_id);
+		rec.time = cpu_to_le64(ktime_get_real_seconds());
+		err = rec_write(io->lk, &rec);
+		if (err)
+			return err;
+		io->rep.acquire.epoch = rec.epoch;
+		/* The barrier: no writer of an older epoch is left. */
+		snprintf(wname, sizeof(wname), ARCHIP_LOCK_WRITERS_FMT, io->name);
+		io->lk2 = lockfile_open(st, wname);
+		if (IS_ERR(io->lk2)) {
+			err = PTR_ERR(io->lk2);
+			io->lk2 = NULL;
+			return err;
+		}
+		io->deadline = jiffies + msecs_to_jiffies(io->len);
+		io->step = STEP_BARRIER;
+		fallthrough;
+	case STEP_BARRIER:
+		err = wait_flock(io, io->lk2, true);
+		if (err == ARCHIP_SRV_PENDING)
+			return err;
+		lockfile_close(&io->lk2);	/* held for no longer */
+		if (err)
+			return err == -EAGAIN ? -EBUSY : err;
+		return acquire_take(io, le32_to_cpu(io->rep.acquire.epoch));
+	}
+	return -EINVAL;
+}
+
+/*
+ * BIND: this connection writes for lock @io->name at @io->epoch, in slot
+ * @io->off, waiting up to @io->len ms for the slot.  Shared "NAME.w"
+ * first, then the epoch check (rule 2).
+ */
+static int do_bind(struct archip_srv_io *io)
+{
+	struct archip_srv_conn *c = io->conn;
+	struct archip_store *st = &c->srv->store;
+	char lname[ARCHIP_LOCK_FILE_NAME_MAX];
+	int err;
+
+	switch (io->step) {
+	case STEP_START:
+		if (!io->epoch)
+			return -EINVAL;
+		if (c->bound[0] || c->nr_locks)
+			return -EBUSY;
+		snprintf(lname, sizeof(lname), ARCHIP_LOCK_WRITERS_FMT, io->name);
+		io->lk = lockfile_open(st, lname);
+		if (IS_ERR(io->lk)) {
+			err = PTR_ERR(io->lk);
+			io->lk = NULL;
+			return err;
+		}
+		snprintf(lname, sizeof(lname), ARCHIP_LOCK_SLOT_FMT, io->name,
+			 (unsigned int)io->off);
+		io->lk2 = lockfile_open(st, lname);
+		if (IS_ERR(io->lk2)) {
+			err = PTR_ERR(io->lk2);
+			io->lk2 = NULL;
+			return err;
+		}
+		io->deadline = jiffies + msecs_to_jiffies(io->len);
+		io->step = STEP_LOCK;
+		fallthrough;
+	case STEP_LOCK:
+		err = wait_flock(io, io->lk, false);
+		if (err == ARCHIP_SRV_PENDING)
+			return err;
+		if (err)
+			return err == -EAGAIN ? -ETIMEDOUT : err;
+		/* A fenced client learns it now, not after waiting for a slot. */
+		err = epoch_is(st, io->name, io->epoch);
+		if (err)
+			return err;
+		io->step = STEP_SLOT;
+		fallthrough;
+	case STEP_SLOT:
+		err = wait_flock(io, io->lk2, true);
+		if (err == ARCHIP_SRV_PENDING)
+			return err;
+		if (err)
+			return err == -EAGAIN ? -ETIMEDOUT : err;
+		/* The check that counts: after both locks (rule 2). */
+		err = epoch_is(st, io->name, io->epoch);
+		if (err)
+			return err;
+		c->bind_w = io->lk;
+		c->bind_slot = io->lk2;
+		io->lk = NULL;
+		io->lk2 = NULL;
+		strscpy(c->bound, io->name, sizeof(c->bound));
+		WRITE_ONCE(c->epoch, io->epoch);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int do_release(struct archip_srv_io *io)
+{
+	struct archip_srv_conn *c = io->conn;
+	struct archip_srv_held *hl = find_held(c, io->name);
+
+	if (!hl)
+		return -ENOENT;
+	list_del(&hl->node);
+	WRITE_ONCE(c->nr_locks, c->nr_locks - 1);
+	if (!c->nr_locks && !c->bound[0])
+		WRITE_ONCE(c->epoch, 0);
+	lockfile_close(&hl->file);
+	kfree(hl);
+	return 0;
+}
+
+/* The next step of a lock request: its status, or ARCHIP_SRV_PENDING. */
+int archip_srv_lock_execute(struct archip_srv_io *io)
+{
+	switch (io->op) {
+	case ARCHIP_OP_ACQUIRE:
+		return do_acquire(io);
+	case ARCHIP_OP_BIND:
+		return do_bind(io);
+	case ARCHIP_OP_RELEASE:
+		return do_release(io);
+	}
+	return -EOPNOTSUPP;
+}
+
+/* Rule 3: may @io, of connection @c, change data? */
+bool archip_srv_epoch_ok(struct archip_srv_conn *c, struct archip_srv_io *io)
+{
+	switch (io->op) {
+	case ARCHIP_OP_WRITE:
+	case ARCHIP_OP_DISCARD:
+	case ARCHIP_OP_WRITE_ZEROES:
+	case ARCHIP_OP_COPY:
+	case ARCHIP_OP_DELETE:
+		/* A writer of another epoch: fenced, or not bound yet. */
+		return io->epoch == READ_ONCE(c->epoch);
+	}
+	return true;
+}
+
+/* A lock request has arrived: run it now, or once those before it end. */
+void archip_srv_lock_submit(struct archip_srv_io *io)
+{
+	struct archip_srv_conn *c = io->conn;
+	bool run;
+
+	spin_lock(&c->lock_q_lock);
+	run = !c->lock_busy;
+	if (run)
+		c->lock_busy = true;
+	else
+		list_add_tail(&io->lock_node, &c->lock_q);
+	spin_unlock(&c->lock_q_lock);
+	if (run)
+		queue_delayed_work(c->srv->lock_wq, &io->work, 0);
+}
+
+/* A lock request was answered: let go of what it still has, run the next. */
+void archip_srv_lock_done(struct archip_srv_io *io)
+{
+	struct archip_srv_conn *c = io->conn;
+	struct archip_srv_io *next;
+
+	lockfile_close(&io->lk2);
+	lockfile_close(&io->lk);
+	kfree(io->held);
+	io->held = NULL;
+	spin_lock(&c->lock_q_lock);
+	next = list_first_entry_or_null(&c->lock_q, struct archip_srv_io,
+					lock_node);
+	if (next)
+		list_del(&next->lock_node);
+	else
+		c->lock_busy = false;
+	spin_unlock(&c->lock_q_lock);
+	if (next)
+		queue_delayed_work(c->srv->lock_wq, &next->work, 0);
+}
+
+/* The connection's last put: every request is done, its locks may go. */
+void archip_srv_lock_release_all(struct archip_srv_conn *c)
+{
+	struct archip_srv_held *hl, *tmp;
+
+	list_for_each_entry_safe(hl, tmp, &c->locks, node) {
+		lockfile_close(&hl->file);
+		kfree(hl);
+	}
+	INIT_LIST_HEAD(&c->locks);
+	c->nr_locks = 0;
+	lockfile_close(&c->bind_slot);
+	lockfile_close(&c->bind_w);
+}
