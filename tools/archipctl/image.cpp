@@ -111,11 +111,12 @@ struct Stored {
  * Store object @i of @img (its @len bytes in @buf) by content: the bytes
  * go to "h.SHA256" once for all images, and the image's own data object
  * is a COPY (reflink) of it.  A content object is made only by COPY of a
- * whole, written data object, but the server's COPY shows the new object
- * before it has filled it: so a content object is used only at its full
- * size, the data object made from it is checked the same way, and an
- * import never removes one (a bad one only costs deduplication; "volume
- * remove" prunes the ones no image lists).
+ * whole, written data object, and COPY is atomic (the server links the
+ * destination only once it is whole), so a content object that exists is
+ * whole, and so is what is copied from it.  Its size, which the STAT that
+ * finds it gives for free, is still compared: a store written by a server
+ * from before atomic COPY may hold a short one.  An import never removes
+ * a content object ("volume remove" prunes the ones no image lists).
  */
 Stored store_object(ObjClient &c, const Volume &img, uint64_t i,
 		    const std::vector<uint8_t> &buf, size_t len)
@@ -129,8 +130,7 @@ Stored store_object(ObjClient &c, const Volume &img, uint64_t i,
 	s.digest = sha256(buf.data(), len);
 	const std::string h = content_object(s.digest.data()), d = data_object(img.oset(), i);
 	try {
-		if (c.stat(h, &have) && have == len && c.copy(h, d) &&
-		    c.stat(d, &have) && have == len)
+		if (c.stat(h, &have) && have == len && c.copy(h, d))
 			return s;
 	} catch (const Error &) {
 		// Removed meanwhile (the last image holding it went).
@@ -440,7 +440,7 @@ void du(const VolumeOpts &o)
 	for_each_volume(c, true, [&](Volume &v) {
 		by_name[v.name] = vols.size();
 		vols.push_back(std::move(v));
-	});
+	}, true);
 	if (!o.name.empty() && !by_name.count(o.name))
 		throw Error("volume '" + o.name + "' does not exist (see 'archipctl volume list')",
 			    EXIT_NOT_FOUND);

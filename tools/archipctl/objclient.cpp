@@ -93,12 +93,14 @@ void ObjClient::remove(const std::string &name)
 		throw op_error("delete " + name, st);
 }
 
-bool ObjClient::copy(const std::string &src, const std::string &dst)
+bool ObjClient::copy(const std::string &src, const std::string &dst, bool *no_src)
 {
 	int st = call(ARCHIP_OP_COPY, 0, src, 0, 0, dst.data(), static_cast<uint32_t>(dst.size()),
 		      nullptr, 0, "copy " + src + " to " + dst);
 
-	if (st == -EEXIST)
+	if (no_src)
+		*no_src = st == -ENOENT;
+	if (st == -EEXIST || st == -EBUSY || (no_src && st == -ENOENT))
 		return false;
 	if (st)
 		throw op_error("copy " + src + " to " + dst, st);

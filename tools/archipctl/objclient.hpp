@@ -24,8 +24,10 @@ public:
 	bool stat(const std::string &name, uint64_t *size = nullptr,
 		  uint64_t *allocated = nullptr);
 	void remove(const std::string &name);
-	// COPY (a reflink on OCFS2); false if @dst exists already.
-	bool copy(const std::string &src, const std::string &dst);
+	// COPY (a reflink on OCFS2; atomic: @dst appears whole or not at
+	// all).  false if @dst exists already, or another COPY to it is
+	// running; and, with @no_src, if @src does not exist (*no_src set).
+	bool copy(const std::string &src, const std::string &dst, bool *no_src = nullptr);
 	std::vector<std::string> list(const std::string &prefix);
 	bool acquire(const std::string &lock); // false: held elsewhere
 	void release(const std::string &lock);

@@ -30,9 +30,8 @@ std::string default_server()
 
 void check_volume_name(const std::string &name)
 {
-	if (name.empty() || name.size() >= ARCHIP_VOL_NAME_MAX || name[0] == '.' ||
-	    name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-				   "0123456789_-") != std::string::npos)
+	if (name.size() >= ARCHIP_VOL_NAME_MAX || name.find('\0') != std::string::npos ||
+	    !archip_vol_name_valid(name.c_str(), name.size() + 1))
 		throw Error("bad volume name '" + name + "': use 1-63 letters, digits, _ or -",
 			    EXIT_USAGE);
 }
@@ -295,9 +294,8 @@ void create(const Opts &o)
 
 } // namespace
 
-// Calls @fn with every volume on the store (its map too if @with_map);
-// a header removed meanwhile, or not a volume's, is skipped.
-void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volume &)> &fn)
+void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volume &)> &fn,
+		     bool lenient)
 {
 	const std::string prefix = ARCHIP_VOL_HDR_PREFIX;
 
@@ -305,11 +303,29 @@ void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volum
 		Volume v;
 		try {
 			v = Volume::load(c, obj.substr(prefix.size()), with_map);
-		} catch (const Error &) {
+		} catch (const Error &e) {
+			if (e.code == EXIT_NOT_FOUND)
+				continue;	// removed meanwhile
+			if (!lenient)
+				throw Error("cannot read every volume on the store, so cannot tell "
+					    "what depends on what: " + std::string(e.what()) +
+					    " (upgrade archipctl if the volume is of a newer "
+					    "format, or remove its header object " + obj + ")");
+			std::cerr << "archipctl: skipping " << obj << ": " << e.what() << "\n";
 			continue;
 		}
 		fn(v);
 	}
+}
+
+unsigned int chain_depth(ObjClient &c, const Volume &v)
+{
+	unsigned int depth = 1;
+
+	for (std::string p = v.parent(); !p.empty() && depth <= ARCHIP_VOL_MAX_DEPTH;
+	     p = Volume::load(c, p, false).parent())
+		depth++;
+	return depth;
 }
 
 namespace {
@@ -327,7 +343,7 @@ void list(const Opts &o)
 	ObjClient c(o.server);
 	Json arr = Json::array();
 
-	for_each_volume(c, true, [&](Volume &v) { arr.push_back(volume_json(v, true)); });
+	for_each_volume(c, true, [&](Volume &v) { arr.push_back(volume_json(v, true)); }, true);
 	out.emit(arr, [](const Json &a) {
 		std::printf("%-24s %10s %8s %16s  %-24s %s\n", "NAME", "SIZE", "OBJSIZE",
 			    "WRITTEN/OBJECTS", "PARENT", "KIND");
@@ -606,6 +622,15 @@ void snapshot(const Opts &o)
 			    "copy it into a new volume to snapshot it");
 	if (v.snapshot())
 		throw Error("'" + o.name + "' is a snapshot already: clone it (archipctl volume clone)");
+	// A new snapshot puts one more parent under the volume (one cut short
+	// and run again has it already).
+	unsigned int depth = chain_depth(c, v);
+	if (depth >= ARCHIP_VOL_MAX_DEPTH && !c.stat(header_object(o.target)))
+		throw Error("a snapshot would make '" + o.name + "' read through " +
+			    std::to_string(depth) + " parents, and at most " +
+			    std::to_string(ARCHIP_VOL_MAX_DEPTH - 1) +
+			    " are allowed: flatten it first (archipctl volume flatten " +
+			    o.name + ")");
 	if (!lock.held()) {
 		snapshot_mapped(c, v, o);
 		return;
@@ -656,18 +681,18 @@ void clone(const Opts &o)
 	check_volume_name(o.target);
 	VolumeLock lock(c, o.target, "create");
 	Volume s = Volume::load(c, o.name, false);
-	unsigned int depth = 1;
+	unsigned int depth;
 
 	if (!s.snapshot() || s.incomplete())
 		throw Error("'" + o.name + "' is not a " + (s.snapshot() ? "whole " : "") +
 			    "snapshot: clone a snapshot (archipctl volume snapshot " + o.name +
 			    " SNAP makes one)");
-	for (std::string p = s.parent(); !p.empty(); p = Volume::load(c, p, false).parent())
-		if (++depth >= ARCHIP_VOL_MAX_DEPTH)
-			throw Error("a clone of '" + o.name + "' would read through " +
-				    std::to_string(depth) + " volumes, and at most " +
-				    std::to_string(ARCHIP_VOL_MAX_DEPTH - 1) +
-				    " are allowed: copy the data into a new volume and clone that");
+	depth = chain_depth(c, s);
+	if (depth >= ARCHIP_VOL_MAX_DEPTH)
+		throw Error("a clone of '" + o.name + "' would read through " +
+			    std::to_string(depth) + " parents, and at most " +
+			    std::to_string(ARCHIP_VOL_MAX_DEPTH - 1) +
+			    " are allowed: copy the data into a new volume and clone that");
 	check_new(c, o.target);
 
 	Volume v;
@@ -740,7 +765,11 @@ void flatten(const Opts &o)
 		for (const auto &a : anc) {
 			if (i >= a.map.size() || !(le16toh(a.map[i].flags) & ARCHIP_MAP_EXISTS))
 				continue;
-			c.copy(data_object(a.oset, i), data_object(v.oset(), i));
+			// Exists already: a flatten cut short copied it, whole
+			// (COPY is atomic).  No source: an entry whose object
+			// is missing reads as zeros, and so does the copy.
+			bool no_src;
+			c.copy(data_object(a.oset, i), data_object(v.oset(), i), &no_src);
 			own(c, v, i);
 			n++;
 			break;

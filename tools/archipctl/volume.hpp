@@ -116,8 +116,15 @@ void check_size(uint64_t size);
 void check_new(ObjClient &c, const std::string &name); // must not exist yet
 std::string human_size(uint64_t b);	// "1.5G"
 Json volume_json(const Volume &v, bool with_map);
-// Calls @fn with every volume on the store (its map too if @with_map).
-void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volume &)> &fn);
+// Calls @fn with every volume on the store (its map too if @with_map).  A
+// header removed meanwhile is skipped; one that cannot be read (damaged,
+// or of a format this archipctl does not know) throws, naming it: what
+// depends on what must never be guessed (remove, prune).  @lenient (list,
+// du): skip it with a warning instead.
+void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volume &)> &fn,
+		     bool lenient = false);
+// How many volumes @v reads through, itself included.
+unsigned int chain_depth(ObjClient &c, const Volume &v);
 // @v's ancestors, nearest first.
 std::vector<Ancestor> ancestors(ObjClient &c, const Volume &v);
 // Remove the content objects no image lists; returns how many

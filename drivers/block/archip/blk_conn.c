@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Client side of the object protocol in the kernel: connect and handshake,
- * send a request (header, name, then the payload straight from the block
- * request's pages), receive replies.
+ * Client side of the object protocol in the kernel: connect and handshake
+ * (every limit the server answers checked), synchronous calls (control
+ * connection, BIND), sends that never wait (the data path, blk_send.c),
+ * and receives.
  */
 #include <linux/blk-mq.h>
 #include <linux/net.h>
@@ -13,6 +14,11 @@
 
 #include "blk_conn.h"
 #include "sockio.h"
+
+/* What a server may answer in its hello and still be used. */
+#define CONN_MIN_IO		4096
+#define CONN_MAX_IO		(1U << 30)
+#define CONN_MAX_INFLIGHT	65535
 
 /*
  * Socket I/O of a block device may run while the system reclaims memory
@@ -29,41 +35,55 @@ int archip_conn_recv(struct archip_conn *c, void *buf, size_t len)
 }
 
 /*
- * A READ payload lands in the request's pages with one receive per bio: a
- * receive per 4 KiB segment would take the socket lock 256 times for a
- * 1 MiB request.  The iterator starts where the bio's own iterator points,
- * as a split bio shares its parent's vector.
+ * A READ payload lands in the request's pages, [off, off + len) of its
+ * data, with one receive per bio: a receive per 4 KiB segment would take
+ * the socket lock 256 times for a 1 MiB request.  The iterator starts
+ * where the bio's own iterator points, as a split bio shares its parent's
+ * vector.
  */
-int archip_conn_recv_rq(struct archip_conn *c, struct request *rq)
+int archip_conn_recv_rq(struct archip_conn *c, struct request *rq, u32 off,
+			u32 len)
 {
 	unsigned int noreclaim;
 	struct bvec_iter bi;
 	struct bio_vec bv;
 	struct bio *bio;
-	int err;
+	int err = 0;
 
 	__rq_for_each_bio(bio, rq) {
 		struct msghdr msg = { };
 		unsigned int nr = 0;
+		u32 n;
 
+		if (!len)
+			break;
+		if (off >= bio->bi_iter.bi_size) {
+			off -= bio->bi_iter.bi_size;
+			continue;
+		}
 		bio_for_each_bvec(bv, bio, bi)
 			nr++;
 		iov_iter_bvec(&msg.msg_iter, ITER_DEST,
 			      __bvec_iter_bvec(bio->bi_io_vec, bio->bi_iter),
-			      nr, bio->bi_iter.bi_size);
-		msg.msg_iter.iov_offset = bio->bi_iter.bi_bvec_done;
+			      nr, bio->bi_iter.bi_size + bio->bi_iter.bi_bvec_done);
+		iov_iter_advance(&msg.msg_iter, bio->bi_iter.bi_bvec_done + off);
+		n = min(len, bio->bi_iter.bi_size - off);
+		iov_iter_truncate(&msg.msg_iter, n);
 		noreclaim = memalloc_noreclaim_save();
-		err = archip_sock_recv(c->sock, &msg, bio->bi_iter.bi_size);
+		err = archip_sock_recv(c->sock, &msg, n);
 		memalloc_noreclaim_restore(noreclaim);
 		if (err)
 			return err;
+		len -= n;
+		off = 0;
 	}
-	return 0;
+	return len ? -EIO : 0;
 }
 
-int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
+/* A synchronous send of a whole request (control calls, BIND). */
+static int conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		     const char *name, u64 off, u32 len, const void *data,
-		     u32 data_len, struct request *rq)
+		     u32 data_len)
 {
 	u16 nlen = name ? strlen(name) : 0;
 	struct archip_req h = {
@@ -77,19 +97,14 @@ int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		.data_len = cpu_to_le32(data_len),
 		.epoch = cpu_to_le32(READ_ONCE(c->epoch)),
 	};
-	/* One send for all but page payloads: each send takes the socket lock. */
+	/* One send: each send takes the socket lock. */
 	struct kvec iov[3] = {
 		{ .iov_base = &h, .iov_len = sizeof(h) },
 		{ .iov_base = (void *)name, .iov_len = nlen },
-		{ .iov_base = (void *)data, .iov_len = data ? data_len : 0 },
+		{ .iov_base = (void *)data, .iov_len = data_len },
 	};
-	bool pages = data_len && !data && rq;
-	struct msghdr msg = {
-		.msg_flags = MSG_NOSIGNAL | (pages ? MSG_MORE : 0),
-	};
-	struct req_iterator it;
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
 	unsigned int noreclaim;
-	struct bio_vec bv;
 	int err;
 
 	mutex_lock(&c->send_lock);
@@ -99,24 +114,56 @@ int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		goto out;
 	}
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, ARRAY_SIZE(iov),
-		      sizeof(h) + nlen + iov[2].iov_len);
+		      sizeof(h) + nlen + data_len);
 	err = archip_sock_send(c->sock, &msg);
-	if (!err && pages) {
-		u32 left = data_len;
-
-		rq_for_each_segment(bv, rq, it) {
-			left -= bv.bv_len;
-			err = archip_sock_send_page(c->sock, bv.bv_page,
-						    bv.bv_offset, bv.bv_len,
-						    left);
-			if (err)
-				break;
-		}
-	}
-	memalloc_noreclaim_restore(noreclaim);
 out:
+	memalloc_noreclaim_restore(noreclaim);
 	mutex_unlock(&c->send_lock);
 	return err;
+}
+
+/*
+ * The data path's sends: as much as fits now.  The caller (blk_send.c)
+ * is the connection's only sender and keeps its place; the socket stays
+ * as long as the queue's send work may run (blk_queue.c stops it before
+ * closing).
+ */
+int archip_conn_send_nowait(struct archip_conn *c, const void *data,
+			    size_t len, bool more)
+{
+	struct kvec iov = { .iov_base = (void *)data, .iov_len = len };
+	struct msghdr msg = {
+		.msg_flags = MSG_NOSIGNAL | MSG_DONTWAIT | (more ? MSG_MORE : 0),
+	};
+
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, &iov, 1, len);
+	return sock_sendmsg(c->sock, &msg) ?: -EPIPE;
+}
+
+/*
+ * A page of a WRITE payload goes to TCP by reference (sendpage), as
+ * nvme-tcp sends it; slab pages cannot be referenced so and are copied.
+ * TCP keeps its own reference; the contents stay unchanged until the
+ * server has answered for them (the request completes only then).
+ */
+int archip_conn_sendpage_nowait(struct archip_conn *c, struct page *page,
+				unsigned int off, size_t len, bool more)
+{
+	int flags = MSG_NOSIGNAL | MSG_DONTWAIT |
+		    (more ? MSG_MORE | MSG_SENDPAGE_NOTLAST : 0);
+	int n;
+
+	if (!sendpage_ok(page)) {
+		struct bio_vec bv = { .bv_page = page, .bv_offset = off,
+				      .bv_len = len };
+		struct msghdr msg = { .msg_flags = flags & ~MSG_SENDPAGE_NOTLAST };
+
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, len);
+		n = sock_sendmsg(c->sock, &msg);
+	} else {
+		n = kernel_sendpage(c->sock, page, off, len, flags);
+	}
+	return n ?: -EPIPE;
 }
 
 int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
@@ -125,6 +172,7 @@ int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
 {
 	struct archip_rep rep;
 	u32 dlen;
+	int st;
 
 	if (!c->sock) {
 		*err = -ENOTCONN;
@@ -134,35 +182,101 @@ int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
 	c->sock->sk->sk_rcvtimeo = timeout;
 	c->sock->sk->sk_sndtimeo = timeout;
 
-	*err = archip_conn_send(c, op, flags, 1, name, off, len, data, data_len,
-				NULL);
+	*err = conn_send(c, op, flags, 1, name, off, len, data, data_len);
 	if (!*err)
 		*err = archip_conn_recv(c, &rep, sizeof(rep));
 	if (*err)
 		return 0;
 	dlen = le32_to_cpu(rep.data_len);
-	if (le32_to_cpu(rep.magic) != ARCHIP_REP_MAGIC || dlen > out_len) {
+	st = (s32)le32_to_cpu(rep.status);
+	if (le32_to_cpu(rep.magic) != ARCHIP_REP_MAGIC ||
+	    le64_to_cpu(rep.tag) != 1 || st > 0 ||
+	    dlen != (st || !out ? 0 : out_len)) {
 		*err = -EPROTO;
 		return 0;
 	}
 	if (dlen)
 		*err = archip_conn_recv(c, out, dlen);
-	return (s32)le32_to_cpu(rep.status);
+	return st;
+}
+
+/* The hello reply: a server we can use, or why not. */
+static int check_hello(const struct archip_hello_reply *hr, u64 required,
+		       const char **why)
+{
+	u32 io = le32_to_cpu(hr->max_io), inflight = le32_to_cpu(hr->max_inflight);
+
+	*why = "not an archip object server";
+	if (le32_to_cpu(hr->magic) != ARCHIP_HELLO_MAGIC)
+		return -EPROTO;
+	if (le16_to_cpu(hr->status) != ARCHIP_HELLO_OK) {
+		*why = "the object server refused the connection (see dmesg)";
+		return -ECONNREFUSED;
+	}
+	*why = "the object server speaks another protocol version: upgrade archip on all nodes";
+	if (le16_to_cpu(hr->version) != ARCHIP_PROTO_VERSION)
+		return -EPROTO;
+	*why = "the object server did not grant the locking and fencing features";
+	if ((le64_to_cpu(hr->features) & required) != required)
+		return -EPROTO;
+	*why = "the object server answered impossible limits";
+	if (io < CONN_MIN_IO || io > CONN_MAX_IO || io % 512 || !inflight ||
+	    inflight > CONN_MAX_INFLIGHT)
+		return -EPROTO;
+	return 0;
+}
+
+/* Restore the socket's own write_space before it goes (sk_callback_lock). */
+static void conn_unhook(struct archip_conn *c, struct socket *sock)
+{
+	struct sock *sk = sock->sk;
+
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_user_data == c) {
+		sk->sk_user_data = NULL;
+		sk->sk_write_space = c->saved_write_space;
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+/* As nvme-tcp: a socket that was full has room again: resume sending. */
+static void conn_write_space(struct sock *sk)
+{
+	struct archip_conn *c;
+
+	read_lock_bh(&sk->sk_callback_lock);
+	c = sk->sk_user_data;
+	if (c && sk_stream_is_writeable(sk)) {
+		clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
+		c->writable(c);
+	}
+	read_unlock_bh(&sk->sk_callback_lock);
+}
+
+static void conn_publish(struct archip_conn *c, struct socket *sock)
+{
+	mutex_lock(&c->send_lock);
+	mutex_lock(&c->sock_lock);
+	c->sock = sock;
+	mutex_unlock(&c->sock_lock);
+	mutex_unlock(&c->send_lock);
 }
 
 int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
 		     u64 client_id, long timeout, const char **why)
 {
+	const u64 required = ARCHIP_FEAT_LOCKS | ARCHIP_FEAT_FENCE;
 	struct archip_hello h = {
 		.magic = cpu_to_le32(ARCHIP_HELLO_MAGIC),
 		.version = cpu_to_le16(ARCHIP_PROTO_VERSION),
 		.len = cpu_to_le16(sizeof(h)),
 		.features = cpu_to_le64(ARCHIP_FEAT_KNOWN),
-		.required = cpu_to_le64(ARCHIP_FEAT_LOCKS | ARCHIP_FEAT_FENCE),
+		.required = cpu_to_le64(required),
 		.client_id = cpu_to_le64(client_id),
 	};
 	struct archip_hello_reply hr;
 	struct socket *sock;
+	bool stopped;
 	int err;
 
 	c->addr = *addr;
@@ -175,38 +289,46 @@ int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
 	sock->sk->sk_allocation = GFP_NOIO | __GFP_MEMALLOC;
 	sock->sk->sk_use_task_frag = false;
 	sk_set_memalloc(sock->sk);
-	err = kernel_connect(sock, (struct sockaddr *)addr, sizeof(*addr), 0);
-	if (err)
-		goto out;
-	tcp_sock_set_nodelay(sock->sk);
 	/*
 	 * Close with a reset, dropping what is still queued: after a
 	 * reconnect the requests are resent, and a stale copy of a write must
 	 * not reach the old server behind our back.
 	 */
 	sock_no_linger(sock->sk);
+	if (c->writable) {
+		write_lock_bh(&sock->sk->sk_callback_lock);
+		sock->sk->sk_user_data = c;
+		c->saved_write_space = sock->sk->sk_write_space;
+		sock->sk->sk_write_space = conn_write_space;
+		write_unlock_bh(&sock->sk->sk_callback_lock);
+	}
+	/* Published before connecting, so that a stop aborts the connect. */
 	mutex_lock(&c->send_lock);
 	mutex_lock(&c->sock_lock);
-	c->sock = sock;
+	stopped = c->stopped;
+	if (!stopped)
+		c->sock = sock;
 	mutex_unlock(&c->sock_lock);
 	mutex_unlock(&c->send_lock);
-	err = archip_sock_send_kvec(c->sock, &h, sizeof(h), false);
+	if (stopped) {
+		err = -ESHUTDOWN;
+		goto out_release;
+	}
+	err = kernel_connect(sock, (struct sockaddr *)addr, sizeof(*addr), 0);
+	if (err)
+		goto out;
+	tcp_sock_set_nodelay(sock->sk);
+	err = archip_sock_send_kvec(sock, &h, sizeof(h), false);
 	if (!err)
 		err = archip_conn_recv(c, &hr, sizeof(hr));
 	if (err) {
 		*why = "the object server did not answer the handshake";
 		goto out;
 	}
-	if (le32_to_cpu(hr.magic) != ARCHIP_HELLO_MAGIC) {
-		*why = "not an archip object server";
-		err = -EPROTO;
-		goto out;
-	}
-	if (le16_to_cpu(hr.status) != ARCHIP_HELLO_OK) {
+	err = check_hello(&hr, required, why);
+	if (err) {
 		hr.reason[sizeof(hr.reason) - 1] = '\0';
-		pr_warn("%pISpc refused us: %s\n", addr, hr.reason);
-		*why = "the object server refused the connection (see dmesg)";
-		err = -ECONNREFUSED;
+		pr_warn("%pISpc: %s (%s)\n", addr, *why, hr.reason);
 		goto out;
 	}
 	c->max_io = le32_to_cpu(hr.max_io);
@@ -217,11 +339,9 @@ int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
 	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
 	return 0;
 out:
-	mutex_lock(&c->send_lock);
-	mutex_lock(&c->sock_lock);
-	c->sock = NULL;
-	mutex_unlock(&c->sock_lock);
-	mutex_unlock(&c->send_lock);
+	conn_publish(c, NULL);
+out_release:
+	conn_unhook(c, sock);
 	sock_release(sock);
 	return err;
 }
@@ -243,8 +363,18 @@ void archip_conn_shutdown(struct archip_conn *c)
 	mutex_unlock(&c->sock_lock);
 }
 
-/* Only by the connection's owner (its receiver), never concurrently with
- * archip_conn_open().
+/* For good: this connection opens no more (unmap, fencing). */
+void archip_conn_stop(struct archip_conn *c)
+{
+	mutex_lock(&c->sock_lock);
+	c->stopped = true;
+	if (c->sock)
+		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	mutex_unlock(&c->sock_lock);
+}
+
+/* Only by the connection's owner, never concurrently with
+ * archip_conn_open(), and (a data connection) with its send work stopped.
  */
 void archip_conn_close(struct archip_conn *c)
 {
@@ -257,6 +387,8 @@ void archip_conn_close(struct archip_conn *c)
 	c->sock = NULL;
 	mutex_unlock(&c->sock_lock);
 	mutex_unlock(&c->send_lock);
-	if (sock)
+	if (sock) {
+		conn_unhook(c, sock);
 		sock_release(sock);
+	}
 }

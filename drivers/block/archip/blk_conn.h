@@ -11,22 +11,29 @@
 #include <linux/archip.h>
 
 struct socket;
+struct sock;
 struct request;
+struct page;
 
 /*
  * Lifetime: embedded in its owner (a queue or the control channel of a
  * device); the socket is created by archip_conn_open() and released by
  * archip_conn_close(), both called by the owner only.  Anyone may
- * archip_conn_shutdown() it to wake a blocked sender or receiver.
+ * archip_conn_shutdown() it to wake a blocked sender or receiver, and
+ * archip_conn_stop() it for good (unmap): no open succeeds after that.
  */
 struct archip_conn {
 	struct socket *sock;
 	struct sockaddr_in addr;
-	struct mutex send_lock;		/* one sender at a time */
+	struct mutex send_lock;		/* one synchronous sender at a time */
 	struct mutex sock_lock;		/* sock pointer vs shutdown */
+	bool stopped;			/* under sock_lock */
 	u32 max_io;
 	u32 max_inflight;
 	u32 epoch;			/* carried by every request sent */
+	/* Called (softirq) when a full socket has room again; set once. */
+	void (*writable)(struct archip_conn *c);
+	void (*saved_write_space)(struct sock *sk);
 };
 
 void archip_conn_init(struct archip_conn *c);
@@ -34,16 +41,22 @@ int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
 		     u64 client_id, long timeout, const char **why);
 void archip_conn_close(struct archip_conn *c);
 void archip_conn_shutdown(struct archip_conn *c);
+void archip_conn_stop(struct archip_conn *c);
 
-/* Send a request; data (a kvec) or the request's segments as payload. */
-int archip_conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
-		     const char *name, u64 off, u32 len, const void *data,
-		     u32 data_len, struct request *rq);
+/* Without waiting: bytes sent (> 0), -EAGAIN if none fit, or an error. */
+int archip_conn_send_nowait(struct archip_conn *c, const void *data,
+			    size_t len, bool more);
+int archip_conn_sendpage_nowait(struct archip_conn *c, struct page *page,
+				unsigned int off, size_t len, bool more);
+
 int archip_conn_recv(struct archip_conn *c, void *buf, size_t len);
-/* Receive a READ payload into the request's segments. */
-int archip_conn_recv_rq(struct archip_conn *c, struct request *rq);
+/* Receive @len bytes of a READ payload into the request's data at @off. */
+int archip_conn_recv_rq(struct archip_conn *c, struct request *rq, u32 off,
+			u32 len);
 /* One synchronous call on a connection nobody else reads, within
  * @timeout: the reply's status, or a negative transport error in *err.
+ * A reply to a call with @out must carry exactly @out_len bytes if it
+ * succeeds, and none if not.
  */
 int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
 		     u64 off, u32 len, const void *data, u32 data_len,

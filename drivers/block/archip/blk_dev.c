@@ -16,24 +16,17 @@
 #include <linux/random.h>
 #include <linux/slab.h>
 
-#include "blk_dev.h"
+#include "blk.h"
 
 #define DEFAULT_QUEUE_DEPTH	128
 #define DEFAULT_LOSS_TIMEOUT	120
 #define DEFAULT_IO_TIMEOUT	30
-
-struct workqueue_struct *archip_blk_wq;
 
 /* devs_lock: the list, each device's dying flag and openers. */
 static DEFINE_MUTEX(devs_lock);
 static LIST_HEAD(devs);
 static DEFINE_IDA(index_ida);
 static int archip_major;
-
-u64 archip_dev_client_id(struct archip_dev *dev)
-{
-	return ((u64)dev->index << 32) | get_random_u32();
-}
 
 static void archip_dev_get(struct archip_dev *dev)
 {
@@ -52,7 +45,7 @@ static void archip_dev_release(struct kref *ref)
 	kfree(dev);
 }
 
-void archip_dev_put(struct archip_dev *dev)
+static void archip_dev_put(struct archip_dev *dev)
 {
 	kref_put(&dev->ref, archip_dev_release);
 }
@@ -67,9 +60,9 @@ const char *archip_dev_state(struct archip_dev *dev)
 	for (i = 0; i < dev->nr_queues; i++) {
 		int st = READ_ONCE(dev->queues[i].state);
 
-		if (st == Q_DEAD)
+		if (st == ARCHIP_Q_DEAD)
 			return "dead";
-		rec |= st == Q_RECONNECTING;
+		rec |= st == ARCHIP_Q_RECONNECTING;
 	}
 	return rec ? "reconnecting" : "live";
 }
@@ -147,8 +140,10 @@ int archip_dev_map(const struct archip_map_args *args, int *index,
 	if (err < 0)
 		goto err_free;
 	dev->index = err;
+	/* Shown by 'archipctl server status' for each of our connections. */
+	dev->client_id = ((u64)dev->index << 32) | get_random_u32();
 
-	err = archip_ctrl_open(dev, why);
+	err = archip_lock_open(dev, why);
 	if (err)
 		goto err_ida;
 	err = archip_vmap_load(dev, why);
@@ -191,7 +186,7 @@ err_disk:
 err_queues:
 	kfree(dev->queues);
 err_ctrl:
-	archip_conn_close(&dev->ctrl);	/* releases the lock, if taken */
+	archip_lock_close(dev);		/* releases the lock, if taken */
 	archip_vmap_free(dev);
 err_ida:
 	ida_free(&index_ida, dev->index);
@@ -210,7 +205,7 @@ static void dev_kill(struct archip_dev *dev)
 	blk_mq_unquiesce_queue(q);
 	blk_mark_disk_dead(dev->disk);
 	archip_queues_stop(dev, dev->nr_queues);
-	archip_mq_fail_inflight(dev, -1);
+	archip_queues_fail_inflight(dev);
 	archip_ctrl_stop(dev);		/* closing it releases the lock */
 	/* What waits in the requeue list or was handed back: run, fail. */
 	blk_mq_kick_requeue_list(q);
@@ -271,15 +266,26 @@ int archip_dev_info(int pos, struct archip_dev_info *info)
 
 int archip_dev_init(void)
 {
-	archip_blk_wq = alloc_workqueue("archip_blk", WQ_MEM_RECLAIM, 0);
-	if (!archip_blk_wq)
-		return -ENOMEM;
+	int err;
+
+	err = archip_ctrl_module_init();
+	if (err)
+		return err;
+	err = archip_send_module_init();
+	if (err)
+		goto err_ctrl;
 	archip_major = register_blkdev(0, "archip");
 	if (archip_major < 0) {
-		destroy_workqueue(archip_blk_wq);
-		return archip_major;
+		err = archip_major;
+		goto err_send;
 	}
 	return 0;
+
+err_send:
+	archip_send_module_exit();
+err_ctrl:
+	archip_ctrl_module_exit();
+	return err;
 }
 
 /* Module exit: no device is open (each open pins the module). */
@@ -298,5 +304,6 @@ void archip_dev_uninit(void)
 		archip_dev_put(dev);
 	}
 	unregister_blkdev(archip_major, "archip");
-	destroy_workqueue(archip_blk_wq);
+	archip_send_module_exit();
+	archip_ctrl_module_exit();
 }

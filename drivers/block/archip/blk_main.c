@@ -8,7 +8,7 @@
 #include <net/genetlink.h>
 
 #include <linux/archip-netlink.h>
-#include "blk_dev.h"
+#include "blk.h"
 
 static int __init archip_blk_init(void)
 {

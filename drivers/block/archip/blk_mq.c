@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * blk-mq for a mapped volume.  The block layer splits I/O at object
- * boundaries (chunk_sectors), so a request maps to one object.  Queues are
- * BLK_MQ_F_BLOCKING: queue_rq sends inline on its queue's connection, and
- * never waits for anything else: while the connection is being
+ * blk-mq for a mapped volume.  A request becomes one part per object it
+ * touches (blk.h): the block layer splits reads and writes at object
+ * boundaries (chunk_sectors), but on 6.1 a discard or write-zeroes only
+ * by its max sectors, so one may span two objects; every part is a
+ * request of its own to the server, inside its object, and the request
+ * completes when the last part has.  Queues are BLK_MQ_F_BLOCKING, but
+ * queue_rq never waits: it hands the parts to the send side (blk_send.c),
+ * which sends without waiting; while the connection is being
  * re-established it hands the request back (BLK_STS_DEV_RESOURCE; the
- * receive thread reruns the queue), and the first write of an object is
- * parked for the control work, which records it in the map and requeues it.
+ * receive thread reruns the queue); and the first write of an object is
+ * parked for the control work, which records it in the map and requeues
+ * it.
  *
  * No volatile cache: the server answers a write once it is on the SAN
  * (data and the metadata that finds it), so the disk has no write cache to
@@ -15,98 +20,125 @@
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 
-#include "blk_dev.h"
+#include "blk.h"
+
+/*
+ * The parts of @rq that need a server, in cmd->remote; the others are
+ * done here: reads of objects never written read zeros (no round trip),
+ * discards of them have nothing to punch.
+ */
+static unsigned int plan_parts(struct archip_dev *dev, struct request *rq,
+			       struct archip_cmd *cmd)
+{
+	unsigned int k, remote = 0;
+	struct archip_part p;
+	struct bio_vec bv;
+	struct req_iterator it;
+	u64 first = blk_rq_pos(rq) << SECTOR_SHIFT;
+	u32 pos = 0;
+
+	cmd->remote = 0;
+	for (k = 0; k < cmd->nr_parts; k++) {
+		archip_rq_part(dev, rq, k, &p);
+		if (req_op(rq) == REQ_OP_WRITE || archip_obj_exists(dev, p.idx)) {
+			cmd->remote |= BIT_ULL(k);
+			remote++;
+		}
+	}
+	if (req_op(rq) != REQ_OP_READ || remote == cmd->nr_parts)
+		return remote;
+	/* Zero what the local parts read. */
+	rq_for_each_segment(bv, rq, it) {
+		u32 start = pos, end = pos + bv.bv_len;
+
+		k = ((first + pos) >> dev->obj_shift) - (first >> dev->obj_shift);
+		archip_rq_part(dev, rq, k, &p);
+		while (pos < end) {
+			u32 n = min(end, p.data_off + p.len) - pos;
+
+			if (!(cmd->remote & BIT_ULL(k)))
+				memzero_page(bv.bv_page, bv.bv_offset + pos - start, n);
+			pos += n;
+			if (pos < end)
+				archip_rq_part(dev, rq, ++k, &p);
+		}
+	}
+	atomic64_add(cmd->nr_parts - remote, &dev->zero_reads);
+	return remote;
+}
 
 static blk_status_t archip_queue_rq(struct blk_mq_hw_ctx *hctx,
 				    const struct blk_mq_queue_data *bd)
 {
-	struct bqueue *q = hctx->driver_data;
+	struct archip_queue *q = hctx->driver_data;
 	struct archip_dev *dev = q->dev;
 	struct request *rq = bd->rq;
-	struct bcmd *cmd = blk_mq_rq_to_pdu(rq);
-	char name[ARCHIP_NAME_MAX + 1];
-	u64 pos = blk_rq_pos(rq) << SECTOR_SHIFT, idx = pos >> dev->obj_shift;
-	u32 len = blk_rq_bytes(rq), dlen = 0;
-	u8 op;
+	struct archip_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	unsigned int n, remote;
+	u64 last;
 
-	WRITE_ONCE(cmd->gen, GEN_NONE);
+	WRITE_ONCE(cmd->gen, ARCHIP_GEN_NONE);
 	if (READ_ONCE(dev->fenced) || READ_ONCE(dev->dying))
 		return BLK_STS_IOERR;
 	switch (READ_ONCE(q->state)) {
-	case Q_DEAD:
+	case ARCHIP_Q_DEAD:
 		return BLK_STS_IOERR;
-	case Q_RECONNECTING:
+	case ARCHIP_Q_RECONNECTING:
 		return BLK_STS_DEV_RESOURCE;
 	}
-	if (req_op(rq) != REQ_OP_FLUSH && idx >= dev->nr_objs)
-		return BLK_STS_IOERR;
-	blk_mq_start_request(rq);
-
 	switch (req_op(rq)) {
 	case REQ_OP_FLUSH:
 		/* Nothing volatile to flush (no write cache is advertised). */
+		blk_mq_start_request(rq);
 		blk_mq_end_request(rq, BLK_STS_OK);
 		return BLK_STS_OK;
 	case REQ_OP_READ:
-		atomic64_inc(&dev->reads);
-		if (!archip_obj_exists(dev, idx)) {
-			struct bio *bio;
-
-			/* Never written: zeros, no round trip. */
-			__rq_for_each_bio(bio, rq)
-				zero_fill_bio(bio);
-			atomic64_inc(&dev->zero_reads);
-			blk_mq_end_request(rq, BLK_STS_OK);
-			return BLK_STS_OK;
-		}
-		op = ARCHIP_OP_READ;
-		break;
 	case REQ_OP_WRITE:
-		atomic64_inc(&dev->writes);
-		if (!archip_obj_owned(dev, idx)) {
-			archip_ctrl_queue_alloc(dev, rq);
-			return BLK_STS_OK;
-		}
-		op = ARCHIP_OP_WRITE;
-		dlen = len;
-		break;
 	case REQ_OP_DISCARD:
 	case REQ_OP_WRITE_ZEROES:
-		if (!archip_obj_exists(dev, idx)) {
-			blk_mq_end_request(rq, BLK_STS_OK);
-			return BLK_STS_OK;
-		}
-		/* Punching a parent's object would change the parent. */
-		if (!archip_obj_owned(dev, idx)) {
-			archip_ctrl_queue_alloc(dev, rq);
-			return BLK_STS_OK;
-		}
-		op = req_op(rq) == REQ_OP_DISCARD ? ARCHIP_OP_DISCARD :
-						    ARCHIP_OP_WRITE_ZEROES;
 		break;
 	default:
-		blk_mq_end_request(rq, BLK_STS_NOTSUPP);
+		return BLK_STS_NOTSUPP;
+	}
+	n = archip_rq_nr_parts(dev, rq);
+	last = ((blk_rq_pos(rq) << SECTOR_SHIFT) + blk_rq_bytes(rq) - 1) >>
+	       dev->obj_shift;
+	if (!n || n > ARCHIP_MAX_PARTS || last >= dev->nr_objs)
+		return BLK_STS_IOERR;
+	blk_mq_start_request(rq);
+	if (req_op(rq) == REQ_OP_READ)
+		atomic64_inc(&dev->reads);
+	else if (req_op(rq) == REQ_OP_WRITE)
+		atomic64_inc(&dev->writes);
+
+	/* First writes (and punches of a parent's objects) wait for the map. */
+	if (req_op(rq) != REQ_OP_READ && archip_ctrl_needs_alloc(dev, rq)) {
+		archip_ctrl_queue_alloc(dev, rq);
 		return BLK_STS_OK;
 	}
-	archip_obj_name(dev, idx, name, sizeof(name));
-	pos &= (1ULL << dev->obj_shift) - 1;
-
+	cmd->nr_parts = n;
+	cmd->answered = 0;
+	cmd->status = BLK_STS_OK;
+	remote = plan_parts(dev, rq, cmd);
+	if (!remote) {
+		blk_mq_end_request(rq, BLK_STS_OK);
+		return BLK_STS_OK;
+	}
+	/* One per part to answer, one for the sender (blk_send.c). */
+	atomic_set(&cmd->pending, remote + 1);
 	WRITE_ONCE(cmd->gen, q->gen);
 	/*
 	 * A failed send leaves the request in flight with this generation:
 	 * the receive thread sees the broken connection too, and resends it
 	 * on the next one.
 	 */
-	if (archip_conn_send(&q->conn, op, 0,
-			     ((u64)cmd->gen << 32) | blk_mq_unique_tag(rq),
-			     name, pos, len, NULL, dlen, rq))
-		archip_conn_shutdown(&q->conn);
+	archip_send_queue(q, rq);
 	return BLK_STS_OK;
 }
 
 static void archip_complete_rq(struct request *rq)
 {
-	struct bcmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct archip_cmd *cmd = blk_mq_rq_to_pdu(rq);
 
 	blk_mq_end_request(rq, cmd->status);
 }
@@ -118,10 +150,10 @@ static void archip_complete_rq(struct request *rq)
  */
 static enum blk_eh_timer_return archip_timeout(struct request *rq)
 {
-	struct bqueue *q = rq->mq_hctx->driver_data;
-	struct bcmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct archip_queue *q = rq->mq_hctx->driver_data;
+	struct archip_cmd *cmd = blk_mq_rq_to_pdu(rq);
 
-	if (READ_ONCE(cmd->gen) == GEN_NONE)
+	if (READ_ONCE(cmd->gen) == ARCHIP_GEN_NONE)
 		return BLK_EH_RESET_TIMER;
 	pr_warn_ratelimited("%s: request timed out on connection %u\n",
 			    q->dev->args.volume, q->idx);
@@ -146,50 +178,6 @@ static const struct blk_mq_ops archip_mq_ops = {
 	.init_hctx	= archip_init_hctx,
 };
 
-struct inflight_iter {
-	int qidx;		/* -1: every queue */
-	bool fail;		/* else requeue those of an older connection */
-};
-
-static bool inflight_one(struct request *rq, void *data)
-{
-	struct inflight_iter *it = data;
-	struct bqueue *q = rq->mq_hctx->driver_data;
-	struct bcmd *cmd = blk_mq_rq_to_pdu(rq);
-	u32 gen = READ_ONCE(cmd->gen);
-
-	if ((it->qidx >= 0 && q->idx != it->qidx) || gen == GEN_NONE ||
-	    (!it->fail && gen == q->gen))
-		return true;
-	WRITE_ONCE(cmd->gen, GEN_NONE);
-	if (it->fail) {
-		cmd->status = BLK_STS_IOERR;
-		blk_mq_complete_request(rq);
-	} else {
-		blk_mq_requeue_request(rq, false);
-	}
-	return true;
-}
-
-/*
- * Requests sent on a connection that is gone (queue @qidx, or all).  Only
- * by the queue's receive thread, or once it is stopped: it alone
- * completes the requests it has sent.
- */
-void archip_mq_requeue_inflight(struct archip_dev *dev, int qidx)
-{
-	struct inflight_iter it = { .qidx = qidx };
-
-	blk_mq_tagset_busy_iter(&dev->tag_set, inflight_one, &it);
-}
-
-void archip_mq_fail_inflight(struct archip_dev *dev, int qidx)
-{
-	struct inflight_iter it = { .qidx = qidx, .fail = true };
-
-	blk_mq_tagset_busy_iter(&dev->tag_set, inflight_one, &it);
-}
-
 int archip_mq_setup(struct archip_dev *dev, int major, int first_minor)
 {
 	struct request_queue *rq;
@@ -202,7 +190,7 @@ int archip_mq_setup(struct archip_dev *dev, int major, int first_minor)
 	dev->tag_set.queue_depth = min_t(u32, dev->args.queue_depth,
 					 dev->ctrl.max_inflight);
 	dev->tag_set.numa_node = NUMA_NO_NODE;
-	dev->tag_set.cmd_size = sizeof(struct bcmd);
+	dev->tag_set.cmd_size = sizeof(struct archip_cmd);
 	dev->tag_set.flags = BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_BLOCKING;
 	dev->tag_set.timeout = dev->args.io_timeout * HZ;
 	dev->tag_set.driver_data = dev;

@@ -10,7 +10,7 @@
 #include <net/genetlink.h>
 #include <linux/archip-netlink.h>
 
-#include "blk_dev.h"
+#include "blk.h"
 
 static const struct nla_policy blk_policy[ARCHIP_BLK_A_MAX + 1] = {
 	[ARCHIP_BLK_A_INDEX]		= { .type = NLA_U32 },

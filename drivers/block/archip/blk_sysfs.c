@@ -6,7 +6,7 @@
 #include <linux/blkdev.h>
 #include <linux/device.h>
 
-#include "blk_dev.h"
+#include "blk.h"
 
 static struct archip_dev *dev_of(struct device *d)
 {

@@ -11,17 +11,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 
-#include "blk_dev.h"
-
-void archip_vmap_hdr_name(struct archip_dev *dev, char *buf, size_t len)
-{
-	snprintf(buf, len, ARCHIP_VOL_HDR_FMT, dev->args.volume);
-}
-
-static void data_name(const char *oset, u64 idx, char *buf, size_t len)
-{
-	snprintf(buf, len, ARCHIP_VOL_DATA_FMT, oset, idx);
-}
+#include "blk.h"
 
 /* The map says object @idx was written (by this volume or an ancestor). */
 bool archip_obj_exists(struct archip_dev *dev, u64 idx)
@@ -35,13 +25,14 @@ bool archip_obj_owned(struct archip_dev *dev, u64 idx)
 	return archip_obj_exists(dev, idx) && !READ_ONCE(dev->map[idx].source);
 }
 
-void archip_obj_name(struct archip_dev *dev, u64 idx, char *buf, size_t len)
+void archip_obj_name(struct archip_dev *dev, u64 idx,
+		     char buf[ARCHIP_VOL_OBJ_NAME_MAX])
 {
 	unsigned int src = le16_to_cpu(READ_ONCE(dev->map[idx].source));
 
 	if (src >= dev->nr_osets)	/* checked at load; never */
 		src = 0;
-	data_name(dev->osets[src], idx, buf, len);
+	archip_data_name(buf, dev->osets[src], idx);
 }
 
 static int check_hdr(struct archip_vol_hdr *h, const char **why)
@@ -54,6 +45,16 @@ static int check_hdr(struct archip_vol_hdr *h, const char **why)
 	h->name[sizeof(h->name) - 1] = '\0';
 	for (i = 0; i < ARCHIP_VOL_MAX_SOURCES; i++)
 		h->sources[i][ARCHIP_VOL_NAME_MAX - 1] = '\0';
+	/* Names that become object names: a bad one would get every
+	 * request refused by the server.
+	 */
+	*why = "the volume header names an invalid object set or parent";
+	if (le16_to_cpu(h->version) == ARCHIP_VOL_VERSION &&
+	    (!archip_vol_name_valid(h->v2.oset, sizeof(h->v2.oset)) ||
+	     (h->v2.parent[0] &&
+	      !archip_vol_name_valid(h->v2.parent, sizeof(h->v2.parent)))))
+		return -EINVAL;
+	*why = NULL;
 	return 0;
 }
 
@@ -65,29 +66,33 @@ static int read_hdr(struct archip_dev *dev, const char *vol,
 	struct archip_stat stat;
 	int st;
 
-	snprintf(name, sizeof(name), ARCHIP_VOL_HDR_FMT, vol);
+	archip_hdr_name(name, vol);
 	*why = "cannot read a volume header";
-	st = archip_ctrl_call(dev, ARCHIP_OP_STAT, 0, name, 0, 0, NULL, 0,
+	st = archip_lock_call(dev, ARCHIP_OP_STAT, 0, name, 0, 0, NULL, 0,
 			      &stat, sizeof(stat));
 	if (!st && !(le32_to_cpu(stat.flags) & ARCHIP_STAT_EXISTS))
 		return -ENOENT;
 	if (!st)
-		st = archip_ctrl_call(dev, ARCHIP_OP_READ, 0, name, 0,
+		st = archip_lock_call(dev, ARCHIP_OP_READ, 0, name, 0,
 				      sizeof(*h), NULL, 0, h, sizeof(*h));
 	return st ?: check_hdr(h, why);
 }
 
-/* Read @n map entries of object @name from offset @off into @map. */
+/*
+ * Read @n map entries of object @name from offset @off into @map, in
+ * reads of the connection's max_io: that of the server it is on at the
+ * time of each read (a failover may change it between two).
+ */
 static int read_map(struct archip_dev *dev, const char *name, u64 off,
 		    struct archip_map_entry *map, u64 n)
 {
 	u64 bytes = n * sizeof(*map), done;
 	int st = 0;
+	u32 len;
 
-	for (done = 0; done < bytes && !st; done += dev->ctrl.max_io) {
-		u32 len = min_t(u64, bytes - done, dev->ctrl.max_io);
-
-		st = archip_ctrl_call(dev, ARCHIP_OP_READ, 0, name, off + done,
+	for (done = 0; done < bytes && !st; done += len) {
+		len = min_t(u64, bytes - done, dev->ctrl.max_io);
+		st = archip_lock_call(dev, ARCHIP_OP_READ, 0, name, off + done,
 				      len, NULL, 0, (char *)map + done, len);
 	}
 	return st;
@@ -106,7 +111,7 @@ static int load_v1(struct archip_dev *dev, const char **why)
 	strscpy(dev->osets[0], dev->args.volume, sizeof(dev->osets[0]));
 	for (i = 0; i < n; i++)
 		strscpy(dev->osets[i + 1], dev->hdr.sources[i], sizeof(dev->osets[0]));
-	archip_vmap_hdr_name(dev, dev->map_obj, sizeof(dev->map_obj));
+	archip_hdr_name(dev->map_obj, dev->args.volume);
 	dev->map_off = ARCHIP_VOL_HDR_SIZE;
 	*why = "cannot read the volume map";
 	if (read_map(dev, dev->map_obj, dev->map_off, dev->map, dev->nr_objs))
@@ -140,7 +145,7 @@ static int load_v2(struct archip_dev *dev, const char **why)
 	}
 	dev->nr_osets = 1;
 	strscpy(dev->osets[0], dev->hdr.v2.oset, sizeof(dev->osets[0]));
-	snprintf(dev->map_obj, sizeof(dev->map_obj), ARCHIP_VOL_MAP_FMT, dev->osets[0]);
+	archip_map_name(dev->map_obj, dev->osets[0]);
 	dev->map_off = 0;
 	*why = "cannot read the volume map";
 	st = read_map(dev, dev->map_obj, 0, dev->map, dev->nr_objs);
@@ -183,7 +188,7 @@ static int load_v2(struct archip_dev *dev, const char **why)
 		pmap = kvcalloc(max_t(u64, n, 1), sizeof(*pmap), GFP_KERNEL);
 		if (!pmap)
 			goto out;
-		snprintf(mname, sizeof(mname), ARCHIP_VOL_MAP_FMT, ph->v2.oset);
+		archip_map_name(mname, ph->v2.oset);
 		*why = "cannot read a parent's map";
 		st = read_map(dev, mname, 0, pmap, n);
 		if (st)
@@ -250,26 +255,30 @@ void archip_vmap_free(struct archip_dev *dev)
  * Before the first write to an object, record it in the map, durably: a
  * crash after that but before the data write leaves an entry whose object
  * is missing, which reads as zeros, as it did before.  An ancestor's
- * object is copied up first.  Control work only.
+ * object is copied up first (@copy), unless the write covers all of it:
+ * COPY is atomic on the server, so a destination that exists (an earlier
+ * copy-up whose map update was lost) is whole, and a source that is
+ * missing (such an entry of the ancestor's) reads as zeros, as the copy
+ * then does.  Control work only.
  */
-int archip_vmap_allocate(struct archip_dev *dev, u64 idx)
+int archip_vmap_allocate(struct archip_dev *dev, u64 idx, bool copy)
 {
 	struct archip_map_entry e = { .flags = cpu_to_le16(ARCHIP_MAP_EXISTS) };
 	int st;
 
 	if (archip_obj_owned(dev, idx))
 		return 0;
-	if (archip_obj_exists(dev, idx)) {
-		char src[ARCHIP_NAME_MAX + 1], dst[ARCHIP_NAME_MAX + 1];
+	if (archip_obj_exists(dev, idx) && copy) {
+		char src[ARCHIP_VOL_OBJ_NAME_MAX], dst[ARCHIP_VOL_OBJ_NAME_MAX];
 
-		archip_obj_name(dev, idx, src, sizeof(src));
-		data_name(dev->osets[0], idx, dst, sizeof(dst));
-		st = archip_ctrl_call(dev, ARCHIP_OP_COPY, 0, src, 0, 0, dst,
+		archip_obj_name(dev, idx, src);
+		archip_data_name(dst, dev->osets[0], idx);
+		st = archip_lock_call(dev, ARCHIP_OP_COPY, 0, src, 0, 0, dst,
 				      strlen(dst), NULL, 0);
-		if (st && st != -EEXIST)
+		if (st && st != -EEXIST && st != -ENOENT)
 			return st;
 	}
-	st = archip_ctrl_call(dev, ARCHIP_OP_WRITE, 0, dev->map_obj,
+	st = archip_lock_call(dev, ARCHIP_OP_WRITE, 0, dev->map_obj,
 			      dev->map_off + idx * sizeof(e), sizeof(e),
 			      &e, sizeof(e), NULL, 0);
 	if (!st) {
@@ -285,80 +294,59 @@ static int write_hdr(struct archip_dev *dev, const char *vol,
 {
 	char name[ARCHIP_VOL_OBJ_NAME_MAX];
 
-	snprintf(name, sizeof(name), ARCHIP_VOL_HDR_FMT, vol);
+	archip_hdr_name(name, vol);
 	memset(page, 0, ARCHIP_VOL_HDR_SIZE);
 	memcpy(page, h, sizeof(*h));
-	return archip_ctrl_call(dev, ARCHIP_OP_WRITE, ARCHIP_REQ_FUA, name, 0,
+	return archip_lock_call(dev, ARCHIP_OP_WRITE, ARCHIP_REQ_FUA, name, 0,
 				ARCHIP_VOL_HDR_SIZE, page, ARCHIP_VOL_HDR_SIZE,
 				NULL, 0);
 }
 
 /*
- * Snapshot @snap of the mapped volume, whose I/O the caller has quiesced
- * (queue frozen, no map update pending): the three steps of
- * Documentation/snapshots.rst, each one atomic write, then the map in
- * memory moves one level down: what the volume had is @snap's now, and
- * the volume starts on the empty set @oset.  Control work only.
+ * What a snapshot request may ask: a snapshot name that is a volume name
+ * of its own, and a new object set that is fresh: a valid name, none of
+ * the chain's sets, no map stored under it.  0, or why not.
  */
-int archip_vmap_snapshot(struct archip_dev *dev, const char *snap,
-			 const char *oset, const char **why)
+static int snapshot_check(struct archip_dev *dev, const char *snap,
+			  const char *oset, const char **why)
 {
-	char (*osets)[ARCHIP_VOL_NAME_MAX] = NULL;
-	struct archip_vol_hdr *sh = NULL, *vh = NULL;
-	void *page = NULL;
+	char name[ARCHIP_VOL_OBJ_NAME_MAX];
+	struct archip_stat stat;
 	unsigned int i;
-	u64 idx;
 	int st;
 
 	*why = "format version 1 volumes have no snapshots";
 	if (le16_to_cpu(dev->hdr.version) != ARCHIP_VOL_VERSION)
 		return -EOPNOTSUPP;
-	*why = "the volume's chain of parents is too deep for another snapshot: flatten it";
-	if (dev->nr_osets >= ARCHIP_VOL_MAX_DEPTH)
-		return -ELOOP;
-	*why = "bad snapshot request";
-	if (!snap[0] || !oset[0] || !strcmp(snap, dev->args.volume))
+	*why = "bad snapshot request: the snapshot's name is not a volume name of its own";
+	if (!archip_vol_name_valid(snap, ARCHIP_VOL_NAME_MAX) ||
+	    !strcmp(snap, dev->args.volume))
 		return -EINVAL;
+	*why = "bad snapshot request: the new object set is not a fresh set name";
+	if (!archip_vol_name_valid(oset, ARCHIP_VOL_NAME_MAX))
+		return -EINVAL;
+	for (i = 0; i < dev->nr_osets; i++)
+		if (!strcmp(oset, dev->osets[i]))
+			return -EINVAL;
+	archip_map_name(name, oset);
+	st = archip_lock_call(dev, ARCHIP_OP_STAT, 0, name, 0, 0, NULL, 0,
+			      &stat, sizeof(stat));
+	if (!st && (le32_to_cpu(stat.flags) & ARCHIP_STAT_EXISTS))
+		st = -EEXIST;
+	return st;
+}
 
-	st = -ENOMEM;
-	*why = "out of memory";
+/* The device writes to the new, empty set @oset from now on. */
+static int shift_map(struct archip_dev *dev, const struct archip_vol_hdr *vh,
+		     const char *oset)
+{
+	char (*osets)[ARCHIP_VOL_NAME_MAX];
+	unsigned int i;
+	u64 idx;
+
 	osets = kcalloc(dev->nr_osets + 1, sizeof(*osets), GFP_KERNEL);
-	sh = kmalloc(sizeof(*sh), GFP_KERNEL);
-	vh = kmalloc(sizeof(*vh), GFP_KERNEL);
-	page = kmalloc(ARCHIP_VOL_HDR_SIZE, GFP_KERNEL);
-	if (!osets || !sh || !vh || !page)
-		goto out;
-
-	/* 1. The snapshot: the volume's header, its set and parent. */
-	*sh = dev->hdr;
-	memset(sh->name, 0, sizeof(sh->name));
-	strscpy(sh->name, snap, sizeof(sh->name));
-	sh->flags |= cpu_to_le32(ARCHIP_VOL_SNAPSHOT | ARCHIP_VOL_INCOMPLETE);
-	sh->created = cpu_to_le64(ktime_get_real_seconds());
-	*why = "cannot write the snapshot's header";
-	st = write_hdr(dev, snap, sh, page);
-	if (st)
-		goto out;
-
-	/* 2. The volume: a new, empty set on top of the snapshot. */
-	*vh = dev->hdr;
-	memset(&vh->v2, 0, sizeof(vh->v2));
-	strscpy(vh->v2.oset, oset, sizeof(vh->v2.oset));
-	strscpy(vh->v2.parent, snap, sizeof(vh->v2.parent));
-	vh->v2.parent_objs = vh->nr_objs;
-	/*
-	 * A failed call may still have written it: then the volume's header
-	 * names a set we would not write to.  Stop writing at all: the next
-	 * map reads whichever header is there.
-	 */
-	st = write_hdr(dev, dev->args.volume, vh, page);
-	if (st) {
-		*why = "cannot write the volume's header";
-		archip_dev_fence(dev, "a snapshot's switch of the volume header may have failed halfway: map the volume again");
-		goto out;
-	}
-
-	/* The device writes to the new set from now on. */
+	if (!osets)
+		return -ENOMEM;
 	strscpy(osets[0], oset, sizeof(osets[0]));
 	for (i = 0; i < dev->nr_osets; i++)
 		memcpy(osets[i + 1], dev->osets[i], sizeof(osets[0]));
@@ -367,10 +355,95 @@ int archip_vmap_snapshot(struct archip_dev *dev, const char *snap,
 			dev->map[idx].source =
 				cpu_to_le16(le16_to_cpu(dev->map[idx].source) + 1);
 	swap(dev->osets, osets);
+	kfree(osets);
 	dev->nr_osets++;
 	dev->hdr = *vh;
-	snprintf(dev->map_obj, sizeof(dev->map_obj), ARCHIP_VOL_MAP_FMT, oset);
+	archip_map_name(dev->map_obj, oset);
 	dev->map_off = 0;
+	return 0;
+}
+
+/*
+ * Snapshot @snap of the mapped volume, whose I/O the caller has quiesced
+ * (queue frozen, no map update pending): the three steps of
+ * Documentation/snapshots.rst, each one atomic write, then the map in
+ * memory moves one level down: what the volume had is @snap's now, and
+ * the volume starts on the empty set @oset.  An existing @snap is refused
+ * unless it is what a request cut short left: flagged INCOMPLETE and
+ * naming the volume's set (after step 1: redo from there) or the volume
+ * reading through it already (after step 2: only step 3 is left).
+ * Control work only.
+ */
+int archip_vmap_snapshot(struct archip_dev *dev, const char *snap,
+			 const char *oset, const char **why)
+{
+	struct archip_vol_hdr *sh = NULL, *vh = NULL;
+	bool switched = false;
+	void *page = NULL;
+	int st;
+
+	st = -ENOMEM;
+	*why = "out of memory";
+	sh = kmalloc(sizeof(*sh), GFP_KERNEL);
+	vh = kmalloc(sizeof(*vh), GFP_KERNEL);
+	page = kmalloc(ARCHIP_VOL_HDR_SIZE, GFP_KERNEL);
+	if (!sh || !vh || !page)
+		goto out;
+
+	st = read_hdr(dev, snap, sh, why);
+	if (!st) {
+		*why = "a volume of the snapshot's name exists";
+		st = -EEXIST;
+		if (!(le32_to_cpu(sh->flags) & ARCHIP_VOL_INCOMPLETE))
+			goto out;
+		if (!strcmp(dev->hdr.v2.parent, snap))
+			switched = true;
+		else if (le16_to_cpu(sh->version) != ARCHIP_VOL_VERSION ||
+			 strcmp(sh->v2.oset, dev->hdr.v2.oset))
+			goto out;
+	} else if (st != -ENOENT) {
+		goto out;
+	}
+	if (!switched) {
+		st = snapshot_check(dev, snap, oset, why);
+		if (st)
+			goto out;
+		*why = "the volume's chain of parents is too deep for another snapshot: flatten it";
+		st = -ELOOP;
+		if (dev->nr_osets >= ARCHIP_VOL_MAX_DEPTH)
+			goto out;
+
+		/* 1. The snapshot: the volume's header, its set and parent. */
+		*sh = dev->hdr;
+		memset(sh->name, 0, sizeof(sh->name));
+		strscpy(sh->name, snap, sizeof(sh->name));
+		sh->flags |= cpu_to_le32(ARCHIP_VOL_SNAPSHOT | ARCHIP_VOL_INCOMPLETE);
+		sh->created = cpu_to_le64(ktime_get_real_seconds());
+		*why = "cannot write the snapshot's header";
+		st = write_hdr(dev, snap, sh, page);
+		if (st)
+			goto out;
+
+		/* 2. The volume: a new, empty set on top of the snapshot. */
+		*vh = dev->hdr;
+		memset(&vh->v2, 0, sizeof(vh->v2));
+		strscpy(vh->v2.oset, oset, sizeof(vh->v2.oset));
+		strscpy(vh->v2.parent, snap, sizeof(vh->v2.parent));
+		vh->v2.parent_objs = vh->nr_objs;
+		/*
+		 * A failed call may still have written it: then the volume's
+		 * header names a set we would not write to.  Stop writing at
+		 * all: the next map reads whichever header is there.
+		 */
+		st = write_hdr(dev, dev->args.volume, vh, page);
+		if (!st)
+			st = shift_map(dev, vh, oset);
+		if (st) {
+			*why = "cannot write the volume's header";
+			archip_lock_fence(dev, "a snapshot's switch of the volume header may have failed halfway: map the volume again");
+			goto out;
+		}
+	}
 
 	/* 3. The snapshot is whole. */
 	sh->flags &= ~cpu_to_le32(ARCHIP_VOL_INCOMPLETE);
@@ -380,7 +453,5 @@ out:
 	kfree(page);
 	kfree(vh);
 	kfree(sh);
-	kfree(osets);
 	return st;
 }
-

@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The send side of a data connection, as nvme-tcp's: queue_rq puts a
+ * request on its queue's send list and, when nobody is sending, sends it
+ * right away; otherwise, and whenever the socket is full, the queue's
+ * send work goes on where the last send stopped, once the socket has room
+ * again (its write_space callback queues the work).  No send ever waits:
+ * a frozen server whose socket stays full costs queue_rq nothing, and the
+ * I/O timeout then cuts the connection (blk_mq.c).
+ *
+ * Rules:
+ *  - One sender at a time per queue (send_mutex): queue_rq takes it only
+ *    with a trylock, the work with a lock.  The part being sent and its
+ *    place (header bytes, payload cursor) live in the request (struct
+ *    archip_cmd), so a send cut short by a full socket resumes exactly.
+ *  - The sender holds one count of the request's pending parts until its
+ *    last byte is sent: the request cannot complete, and be freed, while
+ *    the sender still looks at it.  Dropping that count is the last thing
+ *    the sender does with it.
+ *  - A connection is given up by its receive thread (blk_queue.c), which
+ *    stops the sends first (archip_send_stop()): afterwards nothing on
+ *    the list or half sent is touched again; those requests are resent or
+ *    failed from the in-flight set.
+ *  - A send that fails breaks the connection (shutdown); the receive
+ *    thread sees that too and recovers.
+ *  - Sends run in a memalloc_noreclaim scope: this device may be what
+ *    reclaim writes to.
+ */
+#include <linux/blk-mq.h>
+#include <linux/blkdev.h>
+#include <linux/sched/mm.h>
+
+#include "blk.h"
+
+/* How long the work sends before it lets others run (and comes back). */
+#define SEND_BUDGET	msecs_to_jiffies(1)
+
+static struct workqueue_struct *send_wq;	/* WQ_MEM_RECLAIM | WQ_HIGHPRI */
+
+/* The next part of @cmd to send after part @k (or the first: k = -1). */
+static int next_part(struct archip_cmd *cmd, int k)
+{
+	for (k++; k < cmd->nr_parts; k++)
+		if (cmd->remote & BIT_ULL(k))
+			return k;
+	return -1;
+}
+
+/* Set up @cmd to send its part @k: header and name, payload. */
+static void start_part(struct archip_queue *q, struct archip_cmd *cmd, int k)
+{
+	struct request *rq = blk_mq_rq_from_pdu(cmd);
+	struct archip_req *h = (struct archip_req *)cmd->wire;
+	char *name = (char *)(h + 1);
+	struct archip_part p;
+	u16 nlen;
+	u8 op;
+
+	archip_rq_part(q->dev, rq, k, &p);
+	archip_obj_name(q->dev, p.idx, name);
+	nlen = strlen(name);
+	switch (req_op(rq)) {
+	case REQ_OP_READ:
+		op = ARCHIP_OP_READ;
+		break;
+	case REQ_OP_WRITE:
+		op = ARCHIP_OP_WRITE;
+		break;
+	case REQ_OP_DISCARD:
+		op = ARCHIP_OP_DISCARD;
+		break;
+	default:
+		op = ARCHIP_OP_WRITE_ZEROES;
+		break;
+	}
+	*h = (struct archip_req) {
+		.magic = cpu_to_le32(ARCHIP_REQ_MAGIC),
+		.op = op,
+		.tag = cpu_to_le64(archip_tag(cmd->gen, k, blk_mq_unique_tag(rq))),
+		.off = cpu_to_le64(p.off),
+		.len = cpu_to_le32(p.len),
+		.name_len = cpu_to_le16(nlen),
+		.data_len = cpu_to_le32(op == ARCHIP_OP_WRITE ? p.len : 0),
+		.epoch = cpu_to_le32(READ_ONCE(q->conn.epoch)),
+	};
+	cmd->part = k;
+	cmd->hdr_len = sizeof(*h) + nlen;
+	cmd->hdr_sent = 0;
+	cmd->data_left = op == ARCHIP_OP_WRITE ? p.len : 0;
+}
+
+/*
+ * Send what is left of q->cur: 0 once all of it is sent (and q->cur is
+ * the next one's), -EAGAIN when the socket is full, or an error.
+ */
+static int send_cur(struct archip_queue *q)
+{
+	struct archip_cmd *cmd = q->cur;
+	struct bio_vec bv;
+	int n, k;
+
+	for (;;) {
+		if (cmd->hdr_sent < cmd->hdr_len) {
+			n = archip_conn_send_nowait(&q->conn,
+						    cmd->wire + cmd->hdr_sent,
+						    cmd->hdr_len - cmd->hdr_sent,
+						    cmd->data_left);
+			if (n < 0)
+				return n;
+			cmd->hdr_sent += n;
+			continue;
+		}
+		if (cmd->data_left) {
+			bv = bio_iter_iovec(cmd->bio, cmd->iter);
+			bv.bv_len = min(bv.bv_len, cmd->data_left);
+			n = archip_conn_sendpage_nowait(&q->conn, bv.bv_page,
+							bv.bv_offset, bv.bv_len,
+							cmd->data_left > bv.bv_len);
+			if (n < 0)
+				return n;
+			cmd->data_left -= n;
+			bio_advance_iter_single(cmd->bio, &cmd->iter, n);
+			/* The next bio only if there is more to send. */
+			if (cmd->data_left && !cmd->iter.bi_size) {
+				cmd->bio = cmd->bio->bi_next;
+				cmd->iter = cmd->bio->bi_iter;
+			}
+			continue;
+		}
+		k = next_part(cmd, cmd->part);
+		if (k >= 0) {
+			start_part(q, cmd, k);
+			continue;
+		}
+		q->cur = NULL;
+		archip_cmd_put(cmd);	/* the last touch */
+		return 0;
+	}
+}
+
+static struct archip_cmd *pop(struct archip_queue *q)
+{
+	struct archip_cmd *cmd;
+
+	spin_lock(&q->send_lock);
+	cmd = list_first_entry_or_null(&q->send_list, struct archip_cmd,
+				       send_node);
+	if (cmd)
+		list_del(&cmd->send_node);
+	spin_unlock(&q->send_lock);
+	return cmd;
+}
+
+/* Send until the list is empty, the socket full or @budget over. */
+static int send_some(struct archip_queue *q, unsigned long budget)
+{
+	unsigned int noreclaim = memalloc_noreclaim_save();
+	int err = 0;
+
+	lockdep_assert_held(&q->send_mutex);
+	while (!err) {
+		if (!q->cur) {
+			q->cur = pop(q);
+			if (!q->cur)
+				break;
+			start_part(q, q->cur, next_part(q->cur, -1));
+		}
+		err = send_cur(q);
+		if (!err && time_after(jiffies, budget))
+			err = -EBUSY;
+	}
+	memalloc_noreclaim_restore(noreclaim);
+	return err;
+}
+
+static void send_done(struct archip_queue *q, int err)
+{
+	if (err == -EBUSY)
+		queue_work(send_wq, &q->send_work);	/* budget spent */
+	else if (err && err != -EAGAIN)
+		archip_conn_shutdown(&q->conn);	/* the receive thread recovers */
+}
+
+static void send_work(struct work_struct *work)
+{
+	struct archip_queue *q = container_of(work, struct archip_queue,
+					      send_work);
+	int err;
+
+	mutex_lock(&q->send_mutex);
+	err = q->conn.sock ? send_some(q, jiffies + SEND_BUDGET) : 0;
+	mutex_unlock(&q->send_mutex);
+	send_done(q, err);
+}
+
+/* The socket has room again (softirq). */
+static void send_writable(struct archip_conn *c)
+{
+	struct archip_queue *q = container_of(c, struct archip_queue, conn);
+
+	queue_work(send_wq, &q->send_work);
+}
+
+/*
+ * Send @rq, whose remote parts, generation and pending count queue_rq has
+ * set: now if nobody is sending, else by the work.
+ */
+void archip_send_queue(struct archip_queue *q, struct request *rq)
+{
+	struct archip_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	bool empty;
+	int err;
+
+	cmd->bio = rq->bio;
+	if (rq->bio)
+		cmd->iter = rq->bio->bi_iter;
+	spin_lock(&q->send_lock);
+	empty = list_empty(&q->send_list);
+	list_add_tail(&cmd->send_node, &q->send_list);
+	spin_unlock(&q->send_lock);
+	if (empty && mutex_trylock(&q->send_mutex)) {
+		err = send_some(q, jiffies + SEND_BUDGET);
+		mutex_unlock(&q->send_mutex);
+		send_done(q, err);
+	} else {
+		queue_work(send_wq, &q->send_work);
+	}
+}
+
+/*
+ * The connection is given up (its receive thread, queue_rq quiesced):
+ * after this nothing is sent, and nothing on the list or half sent is
+ * touched again.
+ */
+void archip_send_stop(struct archip_queue *q)
+{
+	cancel_work_sync(&q->send_work);
+	mutex_lock(&q->send_mutex);
+	q->cur = NULL;
+	spin_lock(&q->send_lock);
+	INIT_LIST_HEAD(&q->send_list);
+	spin_unlock(&q->send_lock);
+	mutex_unlock(&q->send_mutex);
+}
+
+void archip_send_init(struct archip_queue *q)
+{
+	spin_lock_init(&q->send_lock);
+	INIT_LIST_HEAD(&q->send_list);
+	mutex_init(&q->send_mutex);
+	INIT_WORK(&q->send_work, send_work);
+	q->conn.writable = send_writable;
+}
+
+int archip_send_module_init(void)
+{
+	send_wq = alloc_workqueue("archip_send", WQ_MEM_RECLAIM | WQ_HIGHPRI, 0);
+	return send_wq ? 0 : -ENOMEM;
+}
+
+void archip_send_module_exit(void)
+{
+	destroy_workqueue(send_wq);
+}
