@@ -7,7 +7,7 @@
 use_lab
 CTL="$B/archipctl"
 
-ktap_plan 18
+ktap_plan 19
 
 up_lab 2 noopenlocks,nowritelocks
 
@@ -114,6 +114,17 @@ check "map a missing volume: exit 3, no such volume" expect_err h1 3 "no such vo
 	"$CTL map nosuch --server $S1"
 check "map through a wrong server: cannot connect" expect_err h1 1 "cannot connect" \
 	"$CTL map thin --server $S1:7999"
+# What a server answers is checked before it is used: a hello with limits
+# no request could meet, a reply shorter than its answer must be.
+check "a server answering impossible limits, or replies short of their size, is refused with the reason" lab h2 "
+	(python3 $SELFTESTS/fakesrv.py 7901 limits & python3 $SELFTESTS/fakesrv.py 7902 short &) >/tmp/fake 2>&1
+	for i in \$(seq 50); do test \$(grep -c listening /tmp/fake) = 2 && break; sleep 0.2; done
+	out=\$($CTL map fake --server 127.0.0.1:7901 2>&1); rc=\$?; echo \"\$out\"
+	test \$rc != 0 && echo \"\$out\" | grep -q 'impossible limits' || exit 1
+	out=\$($CTL map fake --server 127.0.0.1:7902 2>&1); rc=\$?; echo \"\$out\"
+	test \$rc != 0 && echo \"\$out\" | grep -q 'malformed reply' || exit 1
+	dmesg | grep -q 'malformed reply to op 9 (status 0, 4 bytes, 8 expected)' &&
+	! $CTL --json list | grep -q fake; r=\$?; pkill -f fakesrv.py; exit \$r"
 check "sizes that overflow or are invalid: exit 2, clear message" bash -c "
 	$(declare -f lab expect_err); LABCMD=$(printf %q "$LABCMD")
 	expect_err h1 2 'too large' '$CTL volume create x --size 99999999999999999999 --server $S1' &&

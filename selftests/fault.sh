@@ -10,8 +10,13 @@
 use_lab
 CTL="$B/archipctl"
 LAB=$ARCHIP_LAB
+# The servers' lease, and the cluster's dead time: o2hb declares a node
+# dead (dead_threshold - 1) * 2 s after its last heartbeat
+# (tools/lab/o2cb-setup.sh: 31).
+LEASE=20
+O2CB_DEAD=$(( (31 - 1) * 2 ))
 
-ktap_plan 13
+ktap_plan 16
 
 # fio_bg NODE TAG ARGS: run fio in the background on NODE; its exit status
 # lands in /tmp/TAG.rc, terse output in /tmp/TAG.
@@ -49,15 +54,47 @@ fi
 ktap_pass "lab up: 2 storage nodes, 2 hypervisors, servers and archip_blk"
 
 # ------------------------------------------------ a storage node dies
+# Two more loads on h2 for the same kill of s1.  (1) A copy-up: the first
+# write to object 0 of a clone copies the parent's object up (COPY), and
+# s1, where the clone's control connection is, holds that COPY with half
+# of the object copied and stable (fault_copy_hold_ms) when it dies; after
+# the failover the clone must read the parent's data, the written block
+# excepted, and the parent be unchanged.  (2) The model test, a random run
+# of I/O and volume operations through s1 and s2: every step that
+# completed survives, and the run goes on after the failover.
+copy_prepare() {
+	local p=/sys/module/archip_srv/parameters set
+	head -c 8M /dev/urandom >"$LAB/nodes/h2/share/cp" && head -c 4096 /dev/urandom >"$LAB/nodes/h2/share/cw" &&
+		cp "$LAB/nodes/h2/share/cp" "$LAB/nodes/h2/share/cx" &&
+		dd if="$LAB/nodes/h2/share/cw" of="$LAB/nodes/h2/share/cx" bs=4k seek=256 conv=notrunc status=none || return 1
+	lab h2 "$CTL volume create cu --size 8M --server $S2 >/dev/null && $CTL map cu --server $S2 >/dev/null &&
+		dd if=/lab/cp of=/dev/archip/cu bs=1M oflag=direct status=none && $CTL unmap cu &&
+		$CTL volume snapshot cu cus --server $S2 >/dev/null && $CTL volume clone cus cuc --server $S2 >/dev/null &&
+		$CTL map cuc --server $S1,$S2 --io-timeout 10 >/dev/null" || return 1
+	set=$(lab h2 "$CTL --json volume info cuc --server $S2" | sed -E 's/.*"object_set":"([^"]*)".*/\1/')
+	echo "$set" >"$LAB/cu.set"
+	lab s1 "echo d.$set.0000000000000000 >$p/fault_copy_match && echo 300000 >$p/fault_copy_hold_ms" || return 1
+	lab h2 "(python3 $SELFTESTS/blkmodel.py --ctl $CTL --server $S1,$S2 --ctl-server $S2 --ops 800 \
+		--timeout 300 --io-timeout 10 --name mk >/tmp/mk.out 2>&1; echo \$? >/tmp/mk.rc) >/dev/null 2>&1 &
+		(dd if=/lab/cw of=/dev/archip/cuc bs=4k seek=256 oflag=direct status=none; echo \$? >/tmp/cw.rc) >/dev/null 2>&1 &" ||
+		return 1
+	wait_until 60 lab s1 "dmesg | grep -q 'holding COPY to d.$set.0000000000000000 half done'" ||
+		{ echo "the copy-up never reached s1"; return 1; }
+}
+
 storage_death() {
 	local t0 t1
+	copy_prepare || return 1
 	lab h1 "$CTL volume create k --size 256M --server $S1 &&
 		$CTL map k --server $S1,$S2 --io-timeout 10 >/dev/null" || return 1
 	fio_bg h1 k "--filename=/dev/archip/k --rw=randwrite --bs=4k --iodepth=16 --size=64M"
 	wait_until 120 lab h1 "test \$(grep writes $(sysf k)/counters | cut -d' ' -f2) -ge 3000" ||
 		{ echo "no write load"; return 1; }
+	lab h2 "grep -m1 . /tmp/mk.out; test ! -e /tmp/mk.rc" || { echo "the model test ended before the kill"; return 1; }
 	"$LABCMD" kill s1
 	t0=$(date +%s)
+	echo "$t0" >"$LAB/kill.t0"
+	echo "s1 killed: under fio on h1, holding a copy-up of h2 half done, the model test running on h2"
 	wait_until 180 lab h1 "test \$(grep reconnects $(sysf k)/counters | cut -d' ' -f2) -ge 1 &&
 		grep -qx live $(sysf k)/state" || { echo "I/O never moved to s2"; return 1; }
 	t1=$(date +%s)
@@ -66,10 +103,54 @@ storage_death() {
 	# A second, read-only pass over everything fio wrote, all through s2.
 	lab h1 "fio --name=kv --filename=/dev/archip/k --rw=randwrite --bs=4k --size=64M --direct=1 \
 		--verify=crc32c --verify_only --verify_fatal=1 --output-format=terse --terse-version=3 >/tmp/kv &&
-		echo second verify pass: errors \$(cut -d';' -f5 /tmp/kv) && test \"\$(cut -d';' -f5 /tmp/kv)\" = 0 &&
-		$CTL unmap k"
+		echo second verify pass: errors \$(cut -d';' -f5 /tmp/kv) && test \"\$(cut -d';' -f5 /tmp/kv)\" = 0" || return 1
+	# The promise (Documentation/block-driver.rst, "Failures"): I/O goes
+	# on within the I/O timeout + the cluster's dead time + 30 s.
+	[ $((t1 - t0)) -le $((10 + O2CB_DEAD + 30)) ] ||
+		{ echo "over the bound of $((10 + O2CB_DEAD + 30)) s"; return 1; }
 }
-check_v "storage node s1 killed under fio randwrite verify: no acknowledged write lost" storage_death
+check_v "storage node s1 killed under fio randwrite verify: no acknowledged write lost, I/O back within io timeout + dead time + 30 s" storage_death
+
+copy_verify() {
+	local t0 t1 set
+	t0=$(cat "$LAB/kill.t0") && set=$(cat "$LAB/cu.set") || return 1
+	wait_until 300 lab h2 "test -e /tmp/cw.rc" || { echo "the write to the clone never completed"; return 1; }
+	t1=$(date +%s)
+	lab h2 "echo the clone write ended $((t1 - t0)) s after the kill: exit \$(cat /tmp/cw.rc); test \$(cat /tmp/cw.rc) = 0 &&
+		test \"\$(dd if=/dev/archip/cuc bs=1M iflag=direct status=none | sha256sum)\" = \"\$(sha256sum </lab/cx)\" &&
+		echo the clone reads the parent data and the write && $CTL unmap cuc &&
+		d=\$($CTL map cus --read-only --server $S2) &&
+		test \"\$(dd if=\$d bs=1M iflag=direct status=none | sha256sum)\" = \"\$(sha256sum </lab/cp)\" &&
+		echo the parent is unchanged && $CTL unmap \$d" || return 1
+	wait_until 600 lab h2 "test -e /tmp/mk.rc" || { echo "the model test did not end"; return 1; }
+	lab h2 "tail -n 3 /tmp/mk.out; test \$(cat /tmp/mk.rc) = 0"
+}
+check_v "the same kill halfway through a copy-up, and under the model test: the clone reads its parent, every completed step survives" copy_verify
+
+# Split brain once more, now that k's connections have failed over to
+# s2 (s1 is still dead): h1 is cut off, h2 maps k within the lease + 10 s
+# and reads every block fio wrote; h1 comes back fenced and never writes.
+split_after_failover() {
+	local t0 t1
+	"$LABCMD" cut h1
+	t0=$(date +%s)
+	wait_until $((LEASE + 30)) lab h2 "$CTL map k --server $S2" || { echo "h2 could not map k"; return 1; }
+	t1=$(date +%s)
+	echo "h1 cut off after a failover to s2; h2 mapped k after $((t1 - t0)) s (lease $LEASE s)"
+	lab h2 "fio --name=kv --filename=/dev/archip/k --rw=randwrite --bs=4k --size=64M --direct=1 \
+		--verify=crc32c --verify_only --verify_fatal=1 --output-format=terse --terse-version=3 >/tmp/kv &&
+		echo h2 verifies what h1 wrote: errors \$(cut -d';' -f5 /tmp/kv) && test \"\$(cut -d';' -f5 /tmp/kv)\" = 0 &&
+		head -c 1M /dev/urandom >/tmp/kb && dd if=/tmp/kb of=/dev/archip/k bs=1M oflag=direct status=none" || return 1
+	"$LABCMD" heal h1
+	lab h1 "! dd if=/dev/zero of=/dev/archip/k bs=4k count=1 oflag=direct status=none 2>/dev/null" ||
+		{ echo "h1 could write after losing its lease"; return 1; }
+	wait_until 120 lab h1 "grep -qx fenced $(sysf k)/state" || { echo "h1 state: $(state h1 k)"; return 1; }
+	lab h2 "test \"\$(head -c 1M /dev/archip/k | sha256sum)\" = \"\$(sha256sum </tmp/kb)\" &&
+		echo 'h1 fenced; h2 reads its own data, untouched by h1'" &&
+	lab h1 "$CTL unmap k" && lab h2 "$CTL unmap k" &&
+	[ $((t1 - t0)) -le $((LEASE + 10)) ] || { echo "over the lease + 10 s"; return 1; }
+}
+check_v "split brain after a storage-node failover: h1 cut off, h2 maps within lease + 10 s, h1 fenced" split_after_failover
 
 check_v "archip-lab start s1: back in the cluster with the SAN mounted, server up" bash -c "
 	$(declare -f lab servers_start); LABCMD=$(printf %q "$LABCMD") CTL=$CTL STORE=$STORE
@@ -85,9 +166,10 @@ cut_off() {
 		dd if=/lab/a of=/dev/archip/c bs=1M oflag=direct status=none" || return 1
 	"$LABCMD" cut h1
 	t0=$(date +%s)
-	wait_until 90 lab h2 "$CTL map c --server $S2,$S1" || { echo "h2 could not map c within 90 s"; return 1; }
+	wait_until $((LEASE + 30)) lab h2 "$CTL map c --server $S2,$S1" || { echo "h2 could not map c"; return 1; }
 	t1=$(date +%s)
-	echo "h1 cut off; h2 mapped the volume read-write after $((t1 - t0)) s (lease 20 s)"
+	echo "h1 cut off; h2 mapped the volume read-write after $((t1 - t0)) s (lease $LEASE s)"
+	[ $((t1 - t0)) -le $((LEASE + 10)) ] || { echo "over the lease + 10 s"; return 1; }
 	lab h2 "test \"\$(head -c 8M /dev/archip/c | sha256sum)\" = \"\$(cat /lab/a.sum)\" &&
 		echo h2 reads everything h1 wrote &&
 		dd if=/lab/b of=/dev/archip/c bs=1M oflag=direct status=none" || return 1
@@ -103,7 +185,7 @@ cut_off() {
 		echo h2 still reads its own data, untouched by h1" &&
 	lab h1 "$CTL unmap c" && lab h2 "$CTL unmap c"
 }
-check_v "hypervisor h1 cut off: h2 maps within the lease, h1 comes back fenced (EIO), no stale write" cut_off
+check_v "hypervisor h1 cut off: h2 maps within lease + 10 s, h1 comes back fenced (EIO), no stale write" cut_off
 
 # ------------------------------------- late writes of a dropped connection
 late_write() {
@@ -133,22 +215,69 @@ late_write() {
 check_v "a write held 20 s on s2 after the client gave its connection up never lands after newer writes" late_write
 
 # --------------------------------------------- a storage node hangs
+# s2 frozen (SIGSTOP) for less than o2net's idle timeout (30 s), so it
+# stays in the cluster: h2's requests time out (6 s), its connections
+# move to s1, whose BINDs wait for the connections s2 still holds; the
+# freeze lasts until h2 has given s2 up (a data connection bound on s1),
+# then s2 goes on, ends its stale connections, and I/O resumes at once.
 hung_server() {
+	local t0 t1 t2
 	lab h2 "$CTL volume create h --size 256M --server $S2 &&
 		$CTL map h --server $S2,$S1 --io-timeout 6 >/dev/null" || return 1
 	fio_bg h2 h "--filename=/dev/archip/h --rw=randwrite --bs=16k --iodepth=16 --size=64M"
 	wait_until 120 lab h2 "test \$(grep writes $(sysf h)/counters | cut -d' ' -f2) -ge 1000" ||
 		{ echo "no write load"; return 1; }
 	"$LABCMD" stop s2
-	# Shorter than o2net's idle timeout (30 s): s2 stays in the cluster.
-	wait_until 20 lab h2 "grep -qx reconnecting $(sysf h)/state"
-	echo "h2 during the stall: $(state h2 h)"
-	sleep 8		# the fault itself: s2 stays frozen a while longer
+	t0=$(date +%s)
+	wait_until 20 lab h2 "grep -qx reconnecting $(sysf h)/state" ||
+		{ "$LABCMD" cont s2; echo "h2 never noticed the stall: $(state h2 h)"; return 1; }
+	t1=$(date +%s)
+	# The failover is under way: a connection from h2 waits on s1 for its slot.
+	wait_until 20 lab s1 "$CTL --json server status | grep -q '\"peer\":\"10.99.0.14:'" ||
+		{ "$LABCMD" cont s2; echo "h2 never reached s1"; return 1; }
 	"$LABCMD" cont s2
+	wait_until 60 lab h2 "grep -qx live $(sysf h)/state && test \$(grep reconnects $(sysf h)/counters | cut -d' ' -f2) -ge 1" ||
+		{ echo "I/O did not resume within 60 s of s2 going on: $(state h2 h)"; return 1; }
+	t2=$(date +%s)
+	echo "s2 frozen $((t1 - t0)) s until h2 noticed (io timeout 6 s), $((t2 - t0)) s until I/O resumed"
 	fio_ok h2 h 300 || return 1
-	lab h2 "grep reconnects $(sysf h)/counters && timeout 60 $CTL unmap h"
+	lab h2 "grep reconnects $(sysf h)/counters && timeout 60 $CTL unmap h" || return 1
+	[ $((t1 - t0)) -le $((6 + 6)) ] || { echo "noticed after more than twice the io timeout"; return 1; }
 }
 check_v "storage node s2 frozen (SIGSTOP) under fio verify: I/O moves, no error, unmap does not hang" hung_server
+
+# s2 frozen for good: the cluster evicts it, and h2's I/O resumes on s1
+# within the I/O timeout + the cluster's dead time + 30 s; meanwhile an
+# unmap --force of a device whose queues wait on s2 returns within 10 s.
+frozen_node() {
+	local t0 t1 tu u
+	lab h2 "$CTL volume create z --size 256M --server $S2 && $CTL volume create y --size 64M --server $S2 &&
+		$CTL map z --server $S2,$S1 --io-timeout 6 >/dev/null &&
+		$CTL map y --server $S2,$S1 --io-timeout 6 >/dev/null &&
+		dd if=/dev/urandom of=/dev/archip/y bs=1M count=4 oflag=direct status=none" || return 1
+	fio_bg h2 z "--filename=/dev/archip/z --rw=randwrite --bs=16k --iodepth=16 --size=64M --runtime=150 --time_based"
+	wait_until 120 lab h2 "test \$(grep writes $(sysf z)/counters | cut -d' ' -f2) -ge 1000" ||
+		{ echo "no write load"; return 1; }
+	lab h2 "(dd if=/dev/urandom of=/dev/archip/y bs=4k count=64 oflag=direct status=none; echo \$? >/tmp/y.rc) >/dev/null 2>&1 &" || return 1
+	"$LABCMD" stop s2
+	t0=$(date +%s)
+	wait_until 20 lab h2 "grep -qx reconnecting $(sysf y)/state" || { echo "y: $(state h2 y)"; return 1; }
+	u=$(date +%s.%N)
+	lab h2 "timeout 30 $CTL unmap --force y" || { echo "unmap --force did not return"; return 1; }
+	tu=$(echo "$(date +%s.%N) - $u" | bc)
+	echo "unmap --force of y, its queues waiting on frozen s2: returned after $tu s"
+	wait_until 300 lab h2 "grep -qx live $(sysf z)/state && test \$(grep reconnects $(sysf z)/counters | cut -d' ' -f2) -ge 1" ||
+		{ echo "z never came back: $(state h2 z)"; return 1; }
+	t1=$(date +%s)
+	echo "s2 frozen for good: I/O on s1 after $((t1 - t0)) s (io timeout 6, dead time $O2CB_DEAD s)"
+	fio_ok h2 z 400 || return 1
+	lab h2 "test -e /tmp/y.rc && echo the writer of y ended: exit \$(cat /tmp/y.rc); $CTL unmap z" || return 1
+	"$LABCMD" kill s2	# evicted: it may not come back as it was
+	"$LABCMD" start s2 >/dev/null && servers_start s2 || return 1
+	[ "$(echo "$tu <= 10" | bc)" = 1 ] || { echo "unmap --force took over 10 s"; return 1; }
+	[ $((t1 - t0)) -le $((6 + O2CB_DEAD + 30)) ] || { echo "over the bound of $((6 + O2CB_DEAD + 30)) s"; return 1; }
+}
+check_v "storage node s2 frozen until evicted: I/O back within io timeout + dead time + 30 s; unmap --force meanwhile within 10 s" frozen_node
 
 # -------------------------------------------- a hypervisor dies
 # The pattern's checksum goes to h2 through the host.
@@ -160,13 +289,14 @@ hv_death_check() {
 	"$LABCMD" kill h1
 	local t0 t1
 	t0=$(date +%s)
-	wait_until 90 lab h2 "$CTL map d --server $S2,$S1" || { echo "h2 could not map d within 90 s"; return 1; }
+	wait_until $((LEASE + 30)) lab h2 "$CTL map d --server $S2,$S1" || { echo "h2 could not map d"; return 1; }
 	t1=$(date +%s)
-	echo "h1 killed; h2 mapped the volume after $((t1 - t0)) s (lease 20 s)"
+	echo "h1 killed; h2 mapped the volume after $((t1 - t0)) s (lease $LEASE s)"
+	[ $((t1 - t0)) -le $((LEASE + 10)) ] || { echo "over the lease + 10 s"; return 1; }
 	lab h2 "test \"\$(head -c 6M /dev/archip/d | sha256sum)\" = \"\$(cat /lab/d.sum)\" &&
 		echo h2 reads every block h1 wrote && $CTL unmap d"
 }
-check_v "hypervisor h1 killed with a volume mapped: h2 maps it within the lease, reads all h1 wrote" hv_death_check
+check_v "hypervisor h1 killed with a volume mapped: h2 maps it within lease + 10 s, reads all h1 wrote" hv_death_check
 
 # ------------------------------------------ limits, tiny objects, force
 small_io() {

@@ -24,9 +24,10 @@ ktap_skip() { _ktap_n=$((_ktap_n + 1)); echo "ok $_ktap_n - $1 # SKIP $2"; }
 ktap_diag() { sed 's/^/# /'; }
 ktap_finish() { [ "$_ktap_fail" = 0 ]; exit $?; }
 
-# check DESC CMD...: run CMD; pass if it exits 0, else fail showing its output.
+# check DESC CMD...: run CMD; pass if it exits 0, else fail showing its
+# output.  Either way it says how long the check took.
 check() {
-	local desc=$1 out
+	local desc=$1 out t0=$SECONDS
 	shift
 	if out=$("$@" 2>&1); then
 		ktap_pass "$desc"
@@ -34,12 +35,13 @@ check() {
 		ktap_fail "$desc"
 		printf '%s\n' "$out" | tail -n 30 | ktap_diag
 	fi
+	echo "# took $((SECONDS - t0)) s"
 }
 
 # check_v DESC CMD...: as check, and shows CMD's output as diagnostics
 # either way (the fault tests' measured times and counts).
 check_v() {
-	local desc=$1 out
+	local desc=$1 out t0=$SECONDS
 	shift
 	if out=$("$@" 2>&1); then
 		ktap_pass "$desc"
@@ -48,6 +50,7 @@ check_v() {
 		ktap_fail "$desc"
 		printf '%s\n' "$out" | tail -n 30 | ktap_diag
 	fi
+	echo "# took $((SECONDS - t0)) s"
 }
 
 # wait_until SECS CMD...: poll CMD every second, at most SECS seconds.

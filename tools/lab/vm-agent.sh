@@ -39,6 +39,12 @@ mount --bind "$(param modules)" /lib/modules
 modprobe -a virtio_blk virtio_net configfs
 mount -t configfs configfs /sys/kernel/config
 echo 1 >/proc/sys/kernel/sysrq
+# The longest stall archip promises (Documentation/block-driver.rst,
+# "Failures": a silent server, I/O timeout 30 s + loss timeout 120 s, then
+# EIO) plus a margin: any task blocked longer is a bug, and its report
+# fails the test ('archip-lab check').  Looked for every 10 s.
+echo 180 >/proc/sys/kernel/hung_task_timeout_secs
+echo 10 >/proc/sys/kernel/hung_task_check_interval_secs
 
 ip link set lo up
 if [ -n "$IP" ]; then

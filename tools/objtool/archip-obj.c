@@ -423,7 +423,8 @@ enum { FZ_HELLO_MAGIC, FZ_HELLO_VERSION, FZ_HELLO_TRUNC, FZ_HELLO_LEN,
        FZ_REQ_MAGIC, FZ_REQ_PAD, FZ_REQ_FLAGS, FZ_FUA_READ, FZ_NAME_LONG,
        FZ_NAME_SLASH, FZ_NAME_DOTDOT, FZ_NAME_EMPTY, FZ_HUGE_LEN,
        FZ_OVERFLOW, FZ_WRITE_DLEN, FZ_HUGE_DLEN, FZ_TRUNC_PAYLOAD,
-       FZ_READ_ZERO, FZ_GARBAGE, FZ_COPY_BAD, FZ_STAT_WITH_LEN, FZ_KINDS };
+       FZ_READ_ZERO, FZ_GARBAGE, FZ_COPY_BAD, FZ_STAT_WITH_LEN,
+       FZ_PAST_MAXBYTES, FZ_NAME_HIGH, FZ_KINDS };
 
 static const char *const fz_names[FZ_KINDS] = {
 	"hello bad magic", "hello bad version", "hello truncated",
@@ -432,7 +433,8 @@ static const char *const fz_names[FZ_KINDS] = {
 	"name ..", "missing name", "READ over max_io", "offset+len overflow",
 	"WRITE data_len != len", "payload over max_io", "truncated payload",
 	"READ of 0 bytes", "random garbage", "COPY bad destination",
-	"STAT with a length",
+	"STAT with a length", "WRITE_ZEROES past the largest file",
+	"name with a byte over 0x7f",
 };
 
 static int fuzz_one(int kind, unsigned int *seed, struct archip_client *c)
@@ -543,6 +545,15 @@ static int fuzz_one(int kind, unsigned int *seed, struct archip_client *c)
 		break;
 	case FZ_STAT_WITH_LEN:
 		rq.op = ARCHIP_OP_STAT;
+		break;
+	case FZ_PAST_MAXBYTES:
+		/* Far below 2^64, far above any file OCFS2 can hold. */
+		rq.op = ARCHIP_OP_WRITE_ZEROES;
+		rq.off = htole64((1ULL << 62) + ((uint64_t)rand_r(seed) << 12));
+		break;
+	case FZ_NAME_HIGH:
+		/* Letters to isalnum() of the kernel's Latin-1 ctype table. */
+		name[rand_r(seed) % 3] = (char)(0xc0 + rand_r(seed) % 64);
 		break;
 	}
 	if (kind == FZ_GARBAGE) {

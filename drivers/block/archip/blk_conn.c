@@ -192,6 +192,8 @@ int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
 	if (le32_to_cpu(rep.magic) != ARCHIP_REP_MAGIC ||
 	    le64_to_cpu(rep.tag) != 1 || st > 0 ||
 	    dlen != (st || !out ? 0 : out_len)) {
+		pr_warn_ratelimited("%pISpc: malformed reply to op %u (status %d, %u bytes, %u expected)\n",
+				    &c->addr, op, st, dlen, st || !out ? 0 : out_len);
 		*err = -EPROTO;
 		return 0;
 	}

@@ -81,7 +81,9 @@ static int vol_acquire(struct archip_dev *dev, u32 expect, const char **why)
 			      NULL, 0, &ar, sizeof(ar),
 			      msecs_to_jiffies(wait) + io_timeout(dev), &err);
 	if (err) {
-		*why = "lost the connection to the object server";
+		*why = err == -EPROTO ?
+		       "the object server sent a malformed reply (see dmesg)" :
+		       "lost the connection to the object server";
 		return err;
 	}
 	switch (st) {

@@ -171,6 +171,7 @@ struct archip_srv_io {
 	struct list_head lock_node;	/* conn->lock_q */
 	unsigned long deadline;
 	int step;
+	unsigned int polls;
 	struct file *lk, *lk2;
 	struct archip_srv_held *held;
 };

@@ -26,8 +26,9 @@
  *     goes silent loses its connections after the lease (srv_conn.c sets
  *     TCP keepalive and user timeout), and with them its locks.
  *
- * Waits hold no worker.  A lock that is taken is tried again every
- * LOCK_POLL from a delayed work on the server's lock queue, until the
+ * Waits hold no worker.  A lock that is taken is tried again, after
+ * LOCK_POLL_MIN_MS and then less often (to LOCK_POLL_MAX_MS: a trylock is
+ * a DLM request), from a delayed work on the server's lock queue, until the
  * request's deadline (its len, in ms) or the end of its connection; in
  * between nothing runs, so any number of waiting ACQUIREs and BINDs (a
  * storage node's death makes every hypervisor's queues BIND at once)
@@ -46,7 +47,9 @@
 
 #include "srv.h"
 
-#define LOCK_POLL	msecs_to_jiffies(100)
+/* A taken lock is tried again after 100 ms, then less often, up to 1 s. */
+#define LOCK_POLL_MIN_MS	100
+#define LOCK_POLL_MAX_MS	1000
 #define CONN_MAX_LOCKS	64
 
 /* A lock taken by ACQUIRE; owned by its connection. */
@@ -155,7 +158,10 @@ static int wait_flock(struct archip_srv_io *io, struct file *f, bool excl)
 		return -ECONNRESET;
 	if (!time_before(jiffies, io->deadline))
 		return -EAGAIN;
-	queue_delayed_work(io->conn->srv->lock_wq, &io->work, LOCK_POLL);
+	queue_delayed_work(io->conn->srv->lock_wq, &io->work,
+			   msecs_to_jiffies(min(LOCK_POLL_MIN_MS << min(io->polls, 4u),
+						LOCK_POLL_MAX_MS)));
+	io->polls++;
 	return ARCHIP_SRV_PENDING;
 }
 
