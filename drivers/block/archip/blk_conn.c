@@ -140,30 +140,13 @@ int archip_conn_send_nowait(struct archip_conn *c, const void *data,
 	return sock_sendmsg(c->sock, &msg) ?: -EPIPE;
 }
 
-/*
- * A page of a WRITE payload goes to TCP by reference (sendpage), as
- * nvme-tcp sends it; slab pages cannot be referenced so and are copied.
- * TCP keeps its own reference; the contents stay unchanged until the
- * server has answered for them (the request completes only then).
- */
+/* A page of a WRITE payload, by reference (sockio.h), as nvme-tcp sends it. */
 int archip_conn_sendpage_nowait(struct archip_conn *c, struct page *page,
 				unsigned int off, size_t len, bool more)
 {
-	int flags = MSG_NOSIGNAL | MSG_DONTWAIT |
-		    (more ? MSG_MORE | MSG_SENDPAGE_NOTLAST : 0);
-	int n;
-
-	if (!sendpage_ok(page)) {
-		struct bio_vec bv = { .bv_page = page, .bv_offset = off,
-				      .bv_len = len };
-		struct msghdr msg = { .msg_flags = flags & ~MSG_SENDPAGE_NOTLAST };
-
-		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, len);
-		n = sock_sendmsg(c->sock, &msg);
-	} else {
-		n = kernel_sendpage(c->sock, page, off, len, flags);
-	}
-	return n ?: -EPIPE;
+	return archip_sock_sendpage_once(c->sock, page, off, len,
+					 MSG_NOSIGNAL | MSG_DONTWAIT |
+					 (more ? MSG_MORE | MSG_SENDPAGE_NOTLAST : 0));
 }
 
 int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,

@@ -37,17 +37,18 @@ static inline int archip_sock_send_kvec(struct socket *sock, const void *data,
 }
 
 /*
- * Send one page range without copying it.  TCP takes its own reference to
- * the page, so the caller may drop its own on return; the contents must
- * stay unchanged until the peer has answered for them (a block request is
- * completed, or a server buffer freed, only after that).  Slab pages cannot
- * be referenced so and are copied.  @more: more of this message follows.
+ * One send of a page range without copying it: the bytes sent, or an
+ * error (-EAGAIN with MSG_DONTWAIT when none fit).  TCP takes its own
+ * reference to the page, so the caller may drop its own on return; the
+ * contents must stay unchanged until the peer has answered for them (a
+ * block request is completed, or a server buffer freed, only after that).
+ * Slab pages cannot be referenced so and are copied.  @flags: MSG_*; with
+ * MSG_MORE more of this message follows.
  */
-static inline int archip_sock_send_page(struct socket *sock, struct page *page,
-					unsigned int off, unsigned int len,
-					bool more)
+static inline int archip_sock_sendpage_once(struct socket *sock,
+					    struct page *page, unsigned int off,
+					    size_t len, int flags)
 {
-	int flags = MSG_NOSIGNAL | (more ? MSG_MORE | MSG_SENDPAGE_NOTLAST : 0);
 	int n;
 
 	if (!sendpage_ok(page)) {
@@ -56,12 +57,25 @@ static inline int archip_sock_send_page(struct socket *sock, struct page *page,
 		struct msghdr msg = { .msg_flags = flags & ~MSG_SENDPAGE_NOTLAST };
 
 		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, len);
-		return archip_sock_send(sock, &msg);
-	}
-	while (len) {
+		n = sock_sendmsg(sock, &msg);
+	} else {
 		n = kernel_sendpage(sock, page, off, len, flags);
-		if (n <= 0)
-			return n ? n : -EPIPE;
+	}
+	return n ?: -EPIPE;
+}
+
+/* All of a page range, waiting as the socket's timeouts allow. */
+static inline int archip_sock_send_page(struct socket *sock, struct page *page,
+					unsigned int off, unsigned int len,
+					bool more)
+{
+	int flags = MSG_NOSIGNAL | (more ? MSG_MORE | MSG_SENDPAGE_NOTLAST : 0);
+	int n;
+
+	while (len) {
+		n = archip_sock_sendpage_once(sock, page, off, len, flags);
+		if (n < 0)
+			return n;
 		off += n;
 		len -= n;
 	}

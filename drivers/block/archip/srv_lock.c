@@ -68,10 +68,14 @@ enum { STEP_START, STEP_LOCK, STEP_BARRIER, STEP_SLOT };
  * Lock NAME is the file locks/NAME of the store; its lock is a flock of
  * the open file (archip_store_flock()), held until the file is closed.
  */
-static struct file *lockfile_open(struct archip_store *st, const char *name)
+static int lockfile_open(struct archip_store *st, const char *name,
+			 struct file **f)
 {
-	return file_open_root(&st->locks, name,
-			      O_RDWR | O_CREAT | O_LARGEFILE | O_NOATIME, 0600);
+	*f = file_open_root(&st->locks, name,
+			    O_RDWR | O_CREAT | O_LARGEFILE | O_NOATIME, 0600);
+	if (!IS_ERR(*f))
+		return 0;
+	return PTR_ERR(xchg(f, NULL));
 }
 
 /* Synchronous close: the unlock must be done when the reply goes out. */
@@ -236,12 +240,9 @@ static int do_acquire(struct archip_srv_io *io)
 		io->held = kzalloc(sizeof(*io->held), GFP_KERNEL);
 		if (!io->held)
 			return -ENOMEM;
-		io->lk = lockfile_open(st, io->name);
-		if (IS_ERR(io->lk)) {
-			err = PTR_ERR(io->lk);
-			io->lk = NULL;
+		err = lockfile_open(st, io->name, &io->lk);
+		if (err)
 			return err;
-		}
 		/* Anew, the lock is tried once: -EAGAIN if anyone holds it. */
 		io->deadline = jiffies + (io->epoch ? msecs_to_jiffies(io->len) : 0);
 		io->step = STEP_LOCK;
@@ -270,12 +271,9 @@ static int do_acquire(struct archip_srv_io *io)
 		io->rep.acquire.epoch = rec.epoch;
 		/* The barrier: no writer of an older epoch is left. */
 		snprintf(wname, sizeof(wname), ARCHIP_LOCK_WRITERS_FMT, io->name);
-		io->lk2 = lockfile_open(st, wname);
-		if (IS_ERR(io->lk2)) {
-			err = PTR_ERR(io->lk2);
-			io->lk2 = NULL;
+		err = lockfile_open(st, wname, &io->lk2);
+		if (err)
 			return err;
-		}
 		io->deadline = jiffies + msecs_to_jiffies(io->len);
 		io->step = STEP_BARRIER;
 		fallthrough;
@@ -289,6 +287,16 @@ static int do_acquire(struct archip_srv_io *io)
 		return acquire_take(io, le32_to_cpu(io->rep.acquire.epoch));
 	}
 	return -EINVAL;
+}
+
+/* A BIND's lock @f, then the epoch check: 0, a status, or pending. */
+static int bind_wait(struct archip_srv_io *io, struct file *f, bool excl)
+{
+	int err = wait_flock(io, f, excl);
+
+	if (err == -EAGAIN)
+		return -ETIMEDOUT;
+	return err ?: epoch_is(&io->conn->srv->store, io->name, io->epoch);
 }
 
 /*
@@ -310,43 +318,27 @@ static int do_bind(struct archip_srv_io *io)
 		if (c->bound[0] || c->nr_locks)
 			return -EBUSY;
 		snprintf(lname, sizeof(lname), ARCHIP_LOCK_WRITERS_FMT, io->name);
-		io->lk = lockfile_open(st, lname);
-		if (IS_ERR(io->lk)) {
-			err = PTR_ERR(io->lk);
-			io->lk = NULL;
+		err = lockfile_open(st, lname, &io->lk);
+		if (err)
 			return err;
-		}
 		snprintf(lname, sizeof(lname), ARCHIP_LOCK_SLOT_FMT, io->name,
 			 (unsigned int)io->off);
-		io->lk2 = lockfile_open(st, lname);
-		if (IS_ERR(io->lk2)) {
-			err = PTR_ERR(io->lk2);
-			io->lk2 = NULL;
+		err = lockfile_open(st, lname, &io->lk2);
+		if (err)
 			return err;
-		}
 		io->deadline = jiffies + msecs_to_jiffies(io->len);
 		io->step = STEP_LOCK;
 		fallthrough;
 	case STEP_LOCK:
-		err = wait_flock(io, io->lk, false);
-		if (err == ARCHIP_SRV_PENDING)
-			return err;
-		if (err)
-			return err == -EAGAIN ? -ETIMEDOUT : err;
 		/* A fenced client learns it now, not after waiting for a slot. */
-		err = epoch_is(st, io->name, io->epoch);
+		err = bind_wait(io, io->lk, false);
 		if (err)
 			return err;
 		io->step = STEP_SLOT;
 		fallthrough;
 	case STEP_SLOT:
-		err = wait_flock(io, io->lk2, true);
-		if (err == ARCHIP_SRV_PENDING)
-			return err;
-		if (err)
-			return err == -EAGAIN ? -ETIMEDOUT : err;
 		/* The check that counts: after both locks (rule 2). */
-		err = epoch_is(st, io->name, io->epoch);
+		err = bind_wait(io, io->lk2, true);
 		if (err)
 			return err;
 		c->bind_w = io->lk;

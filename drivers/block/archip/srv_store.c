@@ -433,7 +433,14 @@ int archip_store_punch(struct archip_store *st, const char *name, u64 off,
 	return err;
 }
 
-static int unlink_at(const struct path *dir, const char *name)
+/*
+ * Run @op on the dentry of @name in @dir, with write access and the
+ * directory's lock taken as the VFS takes them (filename_create(): write
+ * access first, then the lock).
+ */
+static int in_dir(const struct path *dir, const char *name,
+		  int (*op)(const struct path *dir, struct dentry *d, void *arg),
+		  void *arg)
 {
 	struct inode *dinode = d_inode(dir->dentry);
 	struct dentry *d;
@@ -447,14 +454,25 @@ static int unlink_at(const struct path *dir, const char *name)
 	if (IS_ERR(d)) {
 		err = PTR_ERR(d);
 	} else {
-		/* Deleting what is not there is done already. */
-		if (d_is_positive(d))
-			err = vfs_unlink(mnt_user_ns(dir->mnt), dinode, d, NULL);
+		err = op(dir, d, arg);
 		dput(d);
 	}
 	inode_unlock(dinode);
 	mnt_drop_write(dir->mnt);
 	return err;
+}
+
+static int unlink_op(const struct path *dir, struct dentry *d, void *arg)
+{
+	/* Deleting what is not there is done already. */
+	if (d_is_negative(d))
+		return 0;
+	return vfs_unlink(mnt_user_ns(dir->mnt), d_inode(dir->dentry), d, NULL);
+}
+
+static int unlink_at(const struct path *dir, const char *name)
+{
+	return in_dir(dir, name, unlink_op, NULL);
 }
 
 /*
@@ -518,29 +536,20 @@ static int copy_data(struct file *in, struct file *out, loff_t size)
 	return 0;
 }
 
+static int link_op(const struct path *dir, struct dentry *d, void *arg)
+{
+	struct file *f = arg;
+
+	if (d_is_positive(d))
+		return -EEXIST;
+	return vfs_link(f->f_path.dentry, mnt_user_ns(dir->mnt),
+			d_inode(dir->dentry), d, NULL);
+}
+
 /* Link @f's inode into @dir as @name; -EEXIST if the name is taken. */
 static int link_at(const struct path *dir, struct file *f, const char *name)
 {
-	struct inode *dinode = d_inode(dir->dentry);
-	struct dentry *d;
-	int err;
-
-	err = mnt_want_write(dir->mnt);
-	if (err)
-		return err;
-	inode_lock_nested(dinode, I_MUTEX_PARENT);
-	d = lookup_one_len(name, dir->dentry, strlen(name));
-	if (IS_ERR(d)) {
-		err = PTR_ERR(d);
-	} else {
-		err = d_is_positive(d) ? -EEXIST :
-		      vfs_link(f->f_path.dentry, mnt_user_ns(dir->mnt), dinode,
-			       d, NULL);
-		dput(d);
-	}
-	inode_unlock(dinode);
-	mnt_drop_write(dir->mnt);
-	return err;
+	return in_dir(dir, name, link_op, f);
 }
 
 /* Fill @out, empty, with @in's data: a reflink if the filesystem can. */
