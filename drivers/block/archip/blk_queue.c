@@ -305,6 +305,8 @@ void archip_queues_stop(struct archip_dev *dev, unsigned int n)
 		WRITE_ONCE(q->state, ARCHIP_Q_DEAD);
 		archip_send_stop(q);
 		archip_conn_close(&q->conn);
+		/* A write_space callback before the close may have queued it. */
+		cancel_work_sync(&q->send_work);
 	}
 }
 

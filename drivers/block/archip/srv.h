@@ -138,8 +138,10 @@ struct archip_srv_conn {
 	unsigned int nr_locks;
 	/* BIND: the lock this connection writes for, its two lock files. */
 	char bound[ARCHIP_NAME_MAX + 1];
+	bool bound_set;			/* bound is written (release/acquire) */
 	struct file *bind_w, *bind_slot;
 	u32 epoch;			/* bound or held epoch; 0: none */
+	atomic_t changing;		/* data-changing requests executing */
 };
 
 /* A request, from its receipt to its reply; holds a connection reference. */
@@ -200,10 +202,12 @@ bool archip_srv_is_lock_op(u8 op);
 int archip_srv_io_execute(struct archip_srv_io *io);
 
 /* srv_lock.c */
-bool archip_srv_epoch_ok(struct archip_srv_conn *c, struct archip_srv_io *io);
+bool archip_srv_changing_start(struct archip_srv_io *io);
+void archip_srv_changing_end(struct archip_srv_io *io);
 int archip_srv_lock_execute(struct archip_srv_io *io);
 void archip_srv_lock_submit(struct archip_srv_io *io);
-void archip_srv_lock_done(struct archip_srv_io *io);
+void archip_srv_lock_finish(struct archip_srv_io *io);
+void archip_srv_lock_next(struct archip_srv_io *io);
 void archip_srv_lock_release_all(struct archip_srv_conn *c);
 
 /* srv_netlink.c */

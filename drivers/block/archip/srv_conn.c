@@ -100,8 +100,10 @@ static void send_reply(struct archip_srv_conn *c, u64 tag, int status,
 					    i + 1 < buf->nr_pages);
 	mutex_unlock(&c->send_lock);
 	/* The stream is broken: make the receive loop end the connection. */
-	if (err)
+	if (err) {
+		WRITE_ONCE(c->closing, true);
 		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	}
 }
 
 static void conn_put(struct archip_srv_conn *c);
@@ -141,10 +143,12 @@ static void io_work(struct work_struct *work)
 		else if (io->op == ARCHIP_OP_READ || io->op == ARCHIP_OP_WRITE)
 			atomic64_add(io->len, &stats->bytes);
 	}
+	if (archip_srv_is_lock_op(io->op))
+		archip_srv_lock_finish(io);
 	send_reply(c, io->tag, status, status ? NULL : io->reply_buf,
 		   io->small, status ? 0 : io->small_len);
 	if (archip_srv_is_lock_op(io->op))
-		archip_srv_lock_done(io);
+		archip_srv_lock_next(io);
 	io_done(io);
 }
 
@@ -188,8 +192,16 @@ static bool budget_ok(struct archip_srv_conn *c, u32 cost)
 	return ok;
 }
 
+/* Room in the budget (then counted), or the connection is closing. */
+static bool budget_wait_done(struct archip_srv_conn *c, u32 cost, bool *counted)
+{
+	*counted = budget_ok(c, cost);
+	return *counted || READ_ONCE(c->closing);
+}
+
 static int recv_request(struct archip_srv_conn *c)
 {
+	bool counted;
 	struct archip_req rq;
 	const char *why;
 	struct archip_srv_io *io;
@@ -220,7 +232,11 @@ static int recv_request(struct archip_srv_conn *c)
 	    io->op == ARCHIP_OP_LIST)
 		io->cost = io->len;
 	/* Backpressure: stop reading the socket until there is room. */
-	wait_event(c->budget_wait, budget_ok(c, io->cost));
+	wait_event(c->budget_wait, budget_wait_done(c, io->cost, &counted));
+	if (!counted) {			/* the server is stopping */
+		kfree(io);
+		return -ECONNRESET;
+	}
 
 	kref_get(&c->ref);	/* dropped by io_done() */
 	if (io->cost && io->op != ARCHIP_OP_LIST) {
@@ -444,7 +460,11 @@ void archip_srv_conn_shutdown_all(struct archip_srv *srv)
 	struct archip_srv_conn *c;
 
 	mutex_lock(&srv->conns_mutex);
-	list_for_each_entry(c, &srv->conns, node)
+	list_for_each_entry(c, &srv->conns, node) {
+		/* Lock waits give up at their next try; so does the budget. */
+		WRITE_ONCE(c->closing, true);
 		kernel_sock_shutdown(c->sock, SHUT_RDWR);
+		wake_up(&c->budget_wait);
+	}
 	mutex_unlock(&srv->conns_mutex);
 }

@@ -71,21 +71,10 @@ static int do_list(struct archip_store *st, struct archip_srv_io *io)
 	return 0;
 }
 
-int archip_srv_io_execute(struct archip_srv_io *io)
+static int execute(struct archip_srv_io *io)
 {
-	struct archip_srv_conn *c = io->conn;
-	struct archip_store *st = &c->srv->store;
+	struct archip_store *st = &io->conn->srv->store;
 	int err;
-
-	if (io->op == ARCHIP_OP_WRITE) {
-		err = archip_fault_write(io->name);
-		if (err)
-			return err;
-	}
-	if (!archip_srv_epoch_ok(c, io))
-		return -ESTALE;
-	if (!op_allowed(c, io->op))
-		return -EOPNOTSUPP;
 
 	switch (io->op) {
 	case ARCHIP_OP_READ:
@@ -114,4 +103,22 @@ int archip_srv_io_execute(struct archip_srv_io *io)
 		return archip_srv_lock_execute(io);
 	}
 	return -EOPNOTSUPP;
+}
+
+int archip_srv_io_execute(struct archip_srv_io *io)
+{
+	int err;
+
+	if (io->op == ARCHIP_OP_WRITE) {
+		err = archip_fault_write(io->name);
+		if (err)
+			return err;
+	}
+	if (!op_allowed(io->conn, io->op))
+		return -EOPNOTSUPP;
+	if (!archip_srv_changing_start(io))
+		return -ESTALE;
+	err = execute(io);
+	archip_srv_changing_end(io);
+	return err;
 }

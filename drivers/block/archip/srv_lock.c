@@ -44,6 +44,7 @@
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 #include <linux/archip.h>
+#include <net/sock.h>
 
 #include "srv.h"
 
@@ -152,13 +153,26 @@ static u32 next_epoch(u32 e)
  * (the next try is queued); -EAGAIN once the deadline passed;
  * -ECONNRESET if the connection ended meanwhile.
  */
+/*
+ * The connection is gone, or going: its receive loop ended, or its
+ * socket failed (a lease that ran out while the receive loop waits for
+ * room in the budget, held by lock requests like this one).
+ */
+static bool conn_gone(struct archip_srv_conn *c)
+{
+	struct sock *sk = c->sock->sk;
+
+	return READ_ONCE(c->closing) || READ_ONCE(sk->sk_err) ||
+	       (READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
+}
+
 static int wait_flock(struct archip_srv_io *io, struct file *f, bool excl)
 {
 	int err = archip_store_flock(f, excl);
 
 	if (err != -EAGAIN)
 		return err;
-	if (READ_ONCE(io->conn->closing))
+	if (conn_gone(io->conn))
 		return -ECONNRESET;
 	if (!time_before(jiffies, io->deadline))
 		return -EAGAIN;
@@ -229,6 +243,9 @@ static int do_acquire(struct archip_srv_io *io)
 			io->small_len = sizeof(io->rep.acquire);
 			return 0;
 		}
+		/* One epoch per connection: a bound one holds no lock. */
+		if (c->bound[0])
+			return -EBUSY;
 		if (c->nr_locks >= CONN_MAX_LOCKS)
 			return -ENOSPC;
 		/* Taking it back: a lock that moved on is refused at once. */
@@ -346,31 +363,83 @@ static int do_bind(struct archip_srv_io *io)
 		io->lk = NULL;
 		io->lk2 = NULL;
 		strscpy(c->bound, io->name, sizeof(c->bound));
+		/* For the status dump, which reads bound only after this. */
+		smp_store_release(&c->bound_set, true);
 		WRITE_ONCE(c->epoch, io->epoch);
 		return 0;
 	}
 	return -EINVAL;
 }
 
+/*
+ * RELEASE: from now on the connection writes under no epoch of this lock
+ * (nor under any, if it was the latest held); the lock goes only once no
+ * data request of the connection that may have passed its epoch check is
+ * still executing (rule 1: the next holder's barrier does not wait for an
+ * unbound connection).
+ */
 static int do_release(struct archip_srv_io *io)
 {
 	struct archip_srv_conn *c = io->conn;
-	struct archip_srv_held *hl = find_held(c, io->name);
+	struct archip_srv_held *hl;
 
-	if (!hl)
-		return -ENOENT;
-	list_del(&hl->node);
-	WRITE_ONCE(c->nr_locks, c->nr_locks - 1);
-	if (!c->nr_locks && !c->bound[0])
-		WRITE_ONCE(c->epoch, 0);
-	lockfile_close(&hl->file);
-	kfree(hl);
+	if (io->step == STEP_START) {
+		hl = find_held(c, io->name);
+		if (!hl)
+			return -ENOENT;
+		list_del(&hl->node);
+		WRITE_ONCE(c->nr_locks, c->nr_locks - 1);
+		if (READ_ONCE(c->epoch) == hl->epoch) {
+			struct archip_srv_held *last = list_empty(&c->locks) ? NULL :
+				list_last_entry(&c->locks, struct archip_srv_held, node);
+
+			WRITE_ONCE(c->epoch, last ? last->epoch : 0);
+		}
+		/* Pairs with archip_srv_changing_start(). */
+		smp_mb();
+		io->held = hl;
+		io->step = STEP_LOCK;
+	}
+	if (atomic_read(&c->changing) && !conn_gone(c)) {
+		queue_delayed_work(c->srv->lock_wq, &io->work, msecs_to_jiffies(10));
+		return ARCHIP_SRV_PENDING;
+	}
+	/* archip_srv_lock_finish() closes and frees io->held. */
 	return 0;
+}
+
+/*
+ * A lock's name must not be one of the files behind another lock
+ * (ARCHIP_LOCK_WRITERS_FMT, ARCHIP_LOCK_SLOT_FMT): taking "vol.X.w" would
+ * block every BIND and ACQUIRE of vol.X.
+ */
+static bool lock_name_ok(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	size_t i;
+
+	if (!dot)
+		return true;
+	if (!strcmp(dot, ".w"))
+		return false;
+	if (dot[1] != 'q' || !dot[2])
+		return true;
+	for (i = 2; dot[i]; i++)
+		if (dot[i] < '0' || dot[i] > '9')
+			return true;
+	return false;
 }
 
 /* The next step of a lock request: its status, or ARCHIP_SRV_PENDING. */
 int archip_srv_lock_execute(struct archip_srv_io *io)
 {
+	if (io->step == STEP_START) {
+		/* Queued behind others of a client that is gone: don't. */
+		if (conn_gone(io->conn))
+			return -ECONNRESET;
+		if (!lock_name_ok(io->name))
+			return -EINVAL;
+	}
 	switch (io->op) {
 	case ARCHIP_OP_ACQUIRE:
 		return do_acquire(io);
@@ -382,19 +451,37 @@ int archip_srv_lock_execute(struct archip_srv_io *io)
 	return -EOPNOTSUPP;
 }
 
-/* Rule 3: may @io, of connection @c, change data? */
-bool archip_srv_epoch_ok(struct archip_srv_conn *c, struct archip_srv_io *io)
+static bool changes_data(u8 op)
 {
-	switch (io->op) {
-	case ARCHIP_OP_WRITE:
-	case ARCHIP_OP_DISCARD:
-	case ARCHIP_OP_WRITE_ZEROES:
-	case ARCHIP_OP_COPY:
-	case ARCHIP_OP_DELETE:
-		/* A writer of another epoch: fenced, or not bound yet. */
-		return io->epoch == READ_ONCE(c->epoch);
-	}
-	return true;
+	return op == ARCHIP_OP_WRITE || op == ARCHIP_OP_DISCARD ||
+	       op == ARCHIP_OP_WRITE_ZEROES || op == ARCHIP_OP_COPY ||
+	       op == ARCHIP_OP_DELETE;
+}
+
+/*
+ * Rule 3: may @io, of its connection, change data?  If it may, it counts
+ * as executing until archip_srv_changing_end(): a RELEASE waits for it.
+ */
+bool archip_srv_changing_start(struct archip_srv_io *io)
+{
+	struct archip_srv_conn *c = io->conn;
+
+	if (!changes_data(io->op))
+		return true;
+	atomic_inc(&c->changing);
+	/* Counted before the epoch is read: pairs with do_release(). */
+	smp_mb__after_atomic();
+	/* A writer of another epoch: fenced, or not bound yet. */
+	if (io->epoch == READ_ONCE(c->epoch))
+		return true;
+	atomic_dec(&c->changing);
+	return false;
+}
+
+void archip_srv_changing_end(struct archip_srv_io *io)
+{
+	if (changes_data(io->op))
+		atomic_dec(&io->conn->changing);
 }
 
 /* A lock request has arrived: run it now, or once those before it end. */
@@ -414,16 +501,27 @@ void archip_srv_lock_submit(struct archip_srv_io *io)
 		queue_delayed_work(c->srv->lock_wq, &io->work, 0);
 }
 
-/* A lock request was answered: let go of what it still has, run the next. */
-void archip_srv_lock_done(struct archip_srv_io *io)
+/*
+ * A lock request is done: let go of what it still has, before its answer
+ * goes out (a client that retries at once finds the lock as the answer
+ * says it is).
+ */
+void archip_srv_lock_finish(struct archip_srv_io *io)
+{
+	lockfile_close(&io->lk2);
+	lockfile_close(&io->lk);
+	if (io->held)
+		lockfile_close(&io->held->file);
+	kfree(io->held);
+	io->held = NULL;
+}
+
+/* ... and once it is answered, run the next one of its connection. */
+void archip_srv_lock_next(struct archip_srv_io *io)
 {
 	struct archip_srv_conn *c = io->conn;
 	struct archip_srv_io *next;
 
-	lockfile_close(&io->lk2);
-	lockfile_close(&io->lk);
-	kfree(io->held);
-	io->held = NULL;
 	spin_lock(&c->lock_q_lock);
 	next = list_first_entry_or_null(&c->lock_q, struct archip_srv_io,
 					lock_node);
@@ -446,7 +544,7 @@ void archip_srv_lock_release_all(struct archip_srv_conn *c)
 		kfree(hl);
 	}
 	INIT_LIST_HEAD(&c->locks);
-	c->nr_locks = 0;
+	WRITE_ONCE(c->nr_locks, 0);
 	lockfile_close(&c->bind_slot);
 	lockfile_close(&c->bind_w);
 }

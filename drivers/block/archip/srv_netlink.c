@@ -149,7 +149,8 @@ static int put_conns(struct sk_buff *skb, struct archip_srv *srv)
 		    nla_put_u32(skb, ARCHIP_CONN_A_LOCKS,
 				READ_ONCE(c->nr_locks)) ||
 		    nla_put_u32(skb, ARCHIP_CONN_A_EPOCH, READ_ONCE(c->epoch)) ||
-		    (READ_ONCE(c->bound[0]) &&
+		    /* bound is whole once bound_set is (srv_lock.c) */
+		    (smp_load_acquire(&c->bound_set) &&
 		     nla_put_string(skb, ARCHIP_CONN_A_BOUND, c->bound))) {
 			err = -EMSGSIZE;
 			break;

@@ -546,6 +546,41 @@ static int link_op(const struct path *dir, struct dentry *d, void *arg)
 			d_inode(dir->dentry), d, NULL);
 }
 
+/* 0 if @name in @dir is @f's inode and its only link, else -EBUSY. */
+static int tmp_is_ours(const struct path *dir, const char *name, struct file *f)
+{
+	struct kstat ks;
+	struct dentry *d;
+	int err;
+
+	/* Refreshed from the cluster (OCFS2 takes the inode's lock). */
+	err = vfs_getattr(&f->f_path, &ks, STATX_NLINK, AT_STATX_SYNC_AS_STAT);
+	if (err)
+		return err;
+	d = lookup_positive_unlocked(name, dir->dentry, strlen(name));
+	if (IS_ERR(d))
+		return PTR_ERR(d) == -ENOENT ? -EBUSY : PTR_ERR(d);
+	err = d_inode(d) == file_inode(f) && ks.nlink == 1 ? 0 : -EBUSY;
+	dput(d);
+	return err;
+}
+
+static int unlink_ours_op(const struct path *dir, struct dentry *d, void *arg)
+{
+	struct file *f = arg;
+
+	if (d_is_negative(d) || d_inode(d) != file_inode(f))
+		return 0;
+	return vfs_unlink(mnt_user_ns(dir->mnt), d_inode(dir->dentry), d, NULL);
+}
+
+/* Unlink @name in @dir if it is still @f's inode (a COPY's own temp). */
+static int unlink_ours_at(const struct path *dir, const char *name,
+			  struct file *f)
+{
+	return in_dir(dir, name, unlink_ours_op, f);
+}
+
 /* Link @f's inode into @dir as @name; -EEXIST if the name is taken. */
 static int link_at(const struct path *dir, struct file *f, const char *name)
 {
@@ -617,9 +652,19 @@ int archip_store_copy(struct archip_store *st, const char *src,
 		err = err == -EAGAIN ? -EBUSY : err;
 		goto out;
 	}
+	/*
+	 * We opened it before we held it: another node may have filled,
+	 * linked and unlinked it meanwhile, and it is DST now.  Every COPY
+	 * links and unlinks it only while holding its flock, so under ours
+	 * this holds still: it must still be the temporary name's, and only
+	 * its (one link), and DST must still be missing.
+	 */
+	err = tmp_is_ours(dir, tmp, out) ?: obj_exists(dir, dst);
+	if (err)
+		goto out;
 	err = vfs_truncate(&out->f_path, 0) ?: copy_into(st, in, out, dst) ?:
 	      vfs_fsync(out, 0) ?: link_at(dir, out, dst);
-	unlink_at(dir, tmp);
+	unlink_ours_at(dir, tmp, out);
 	if (!err)
 		err = vfs_fsync(out, 0);
 out:
