@@ -231,6 +231,8 @@ static void conn_write_space(struct sock *sk)
 
 	read_lock_bh(&sk->sk_callback_lock);
 	c = sk->sk_user_data;
+	if (c)
+		c->saved_write_space(sk);	/* a blocking sender (BIND) */
 	if (c && sk_stream_is_writeable(sk)) {
 		clear_bit(SOCK_NOSPACE, &sk->sk_socket->flags);
 		c->writable(c);

@@ -155,6 +155,16 @@ static enum blk_eh_timer_return archip_timeout(struct request *rq)
 
 	if (READ_ONCE(cmd->gen) == ARCHIP_GEN_NONE)
 		return BLK_EH_RESET_TIMER;
+	/*
+	 * Sent on a connection already given up: the receive thread resends
+	 * it once it has a new one (or fails it after the loss timeout).  The
+	 * connection now is that new one, still connecting or binding:
+	 * cutting it would only start the reconnect over, until the loss
+	 * timeout ran out.
+	 */
+	if (READ_ONCE(cmd->gen) != READ_ONCE(q->gen) ||
+	    READ_ONCE(q->state) != ARCHIP_Q_LIVE)
+		return BLK_EH_RESET_TIMER;
 	pr_warn_ratelimited("%s: request timed out on connection %u\n",
 			    q->dev->args.volume, q->idx);
 	archip_conn_shutdown(&q->conn);

@@ -160,7 +160,7 @@ static void queue_recover(struct archip_queue *q)
 	archip_conn_shutdown(&q->conn);
 	/* After this no queue_rq sends on the old connection any more. */
 	blk_mq_quiesce_queue(dev->disk->queue);
-	q->gen = next_gen(q->gen);
+	WRITE_ONCE(q->gen, next_gen(q->gen));
 	blk_mq_unquiesce_queue(dev->disk->queue);
 	archip_send_stop(q);
 	archip_conn_close(&q->conn);

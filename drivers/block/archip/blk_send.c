@@ -16,7 +16,8 @@
  *  - The sender holds one count of the request's pending parts until its
  *    last byte is sent: the request cannot complete, and be freed, while
  *    the sender still looks at it.  Dropping that count is the last thing
- *    the sender does with it.
+ *    the sender does with it, after the mutex is dropped, so that no
+ *    request completes (and no endio runs) under it.
  *  - A connection is given up by its receive thread (blk_queue.c), which
  *    stops the sends first (archip_send_stop()): afterwards nothing on
  *    the list or half sent is touched again; those requests are resent or
@@ -90,10 +91,10 @@ static void start_part(struct archip_queue *q, struct archip_cmd *cmd, int k)
 }
 
 /*
- * Send what is left of q->cur: 0 once all of it is sent (and q->cur is
- * the next one's), -EAGAIN when the socket is full, or an error.
+ * Send what is left of q->cur: 0 once all of it is sent (then it goes on
+ * @sent, q->cur is cleared), -EAGAIN when the socket is full, or an error.
  */
-static int send_cur(struct archip_queue *q)
+static int send_cur(struct archip_queue *q, struct list_head *sent)
 {
 	struct archip_cmd *cmd = q->cur;
 	struct bio_vec bv;
@@ -111,6 +112,11 @@ static int send_cur(struct archip_queue *q)
 			continue;
 		}
 		if (cmd->data_left) {
+			/* A part that starts where a bio ended: the next bio. */
+			if (!cmd->iter.bi_size) {
+				cmd->bio = cmd->bio->bi_next;
+				cmd->iter = cmd->bio->bi_iter;
+			}
 			bv = bio_iter_iovec(cmd->bio, cmd->iter);
 			bv.bv_len = min(bv.bv_len, cmd->data_left);
 			n = archip_conn_sendpage_nowait(&q->conn, bv.bv_page,
@@ -120,11 +126,6 @@ static int send_cur(struct archip_queue *q)
 				return n;
 			cmd->data_left -= n;
 			bio_advance_iter_single(cmd->bio, &cmd->iter, n);
-			/* The next bio only if there is more to send. */
-			if (cmd->data_left && !cmd->iter.bi_size) {
-				cmd->bio = cmd->bio->bi_next;
-				cmd->iter = cmd->bio->bi_iter;
-			}
 			continue;
 		}
 		k = next_part(cmd, cmd->part);
@@ -133,7 +134,7 @@ static int send_cur(struct archip_queue *q)
 			continue;
 		}
 		q->cur = NULL;
-		archip_cmd_put(cmd);	/* the last touch */
+		list_add_tail(&cmd->send_node, sent);
 		return 0;
 	}
 }
@@ -151,8 +152,13 @@ static struct archip_cmd *pop(struct archip_queue *q)
 	return cmd;
 }
 
-/* Send until the list is empty, the socket full or @budget over. */
-static int send_some(struct archip_queue *q, unsigned long budget)
+/*
+ * Send until the list is empty, the socket full or @budget over; what was
+ * sent whole goes on @sent, for send_done() to let go of once the mutex
+ * is dropped (as nvme-tcp, no request completes under it).
+ */
+static int send_some(struct archip_queue *q, unsigned long budget,
+		     struct list_head *sent)
 {
 	unsigned int noreclaim = memalloc_noreclaim_save();
 	int err = 0;
@@ -165,7 +171,7 @@ static int send_some(struct archip_queue *q, unsigned long budget)
 				break;
 			start_part(q, q->cur, next_part(q->cur, -1));
 		}
-		err = send_cur(q);
+		err = send_cur(q, sent);
 		if (!err && time_after(jiffies, budget))
 			err = -EBUSY;
 	}
@@ -173,8 +179,13 @@ static int send_some(struct archip_queue *q, unsigned long budget)
 	return err;
 }
 
-static void send_done(struct archip_queue *q, int err)
+static void send_done(struct archip_queue *q, int err, struct list_head *sent)
 {
+	struct archip_cmd *cmd, *tmp;
+
+	/* The sender's count: the last touch of each (it may complete). */
+	list_for_each_entry_safe(cmd, tmp, sent, send_node)
+		archip_cmd_put(cmd);
 	if (err == -EBUSY)
 		queue_work(send_wq, &q->send_work);	/* budget spent */
 	else if (err && err != -EAGAIN)
@@ -185,12 +196,13 @@ static void send_work(struct work_struct *work)
 {
 	struct archip_queue *q = container_of(work, struct archip_queue,
 					      send_work);
+	LIST_HEAD(sent);
 	int err;
 
 	mutex_lock(&q->send_mutex);
-	err = q->conn.sock ? send_some(q, jiffies + SEND_BUDGET) : 0;
+	err = READ_ONCE(q->conn.sock) ? send_some(q, jiffies + SEND_BUDGET, &sent) : 0;
 	mutex_unlock(&q->send_mutex);
-	send_done(q, err);
+	send_done(q, err, &sent);
 }
 
 /* The socket has room again (softirq). */
@@ -208,6 +220,7 @@ static void send_writable(struct archip_conn *c)
 void archip_send_queue(struct archip_queue *q, struct request *rq)
 {
 	struct archip_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	LIST_HEAD(sent);
 	bool empty;
 	int err;
 
@@ -219,9 +232,9 @@ void archip_send_queue(struct archip_queue *q, struct request *rq)
 	list_add_tail(&cmd->send_node, &q->send_list);
 	spin_unlock(&q->send_lock);
 	if (empty && mutex_trylock(&q->send_mutex)) {
-		err = send_some(q, jiffies + SEND_BUDGET);
+		err = send_some(q, jiffies + SEND_BUDGET, &sent);
 		mutex_unlock(&q->send_mutex);
-		send_done(q, err);
+		send_done(q, err, &sent);
 	} else {
 		queue_work(send_wq, &q->send_work);
 	}
