@@ -291,13 +291,10 @@ void import(const VolumeOpts &o)
 	j["objects_deduplicated"] = dedup;
 	j["objects_zero"] = zero;
 	j["seconds"] = secs;
-	if (out.json)
-		std::cout << to_json(j) << "\n";
-	else
-		std::cout << "imported image " << o.name << ": " << human_bytes(total) << " in "
-			  << seconds(secs) << " (" << rate(total, secs) << "), " << objs.size()
-			  << " objects: " << fresh << " stored, " << dedup
-			  << " already stored (deduplicated), " << zero << " all zeros\n";
+	out.say(j, "imported image " + o.name + ": " + human_bytes(total) + " in " +
+		seconds(secs) + " (" + rate(total, secs) + "), " + std::to_string(objs.size()) +
+		" objects: " + std::to_string(fresh) + " stored, " + std::to_string(dedup) +
+		" already stored (deduplicated), " + std::to_string(zero) + " all zeros\n");
 }
 
 /*
@@ -414,13 +411,11 @@ void export_volume(const VolumeOpts &o)
 	j["objects_read"] = read_objs;
 	j["verified"] = !manifest.empty();
 	j["seconds"] = secs;
-	if (out.json)	// on stderr when the volume went to stdout
-		(to_stdout ? std::cerr : std::cout) << to_json(j) << "\n";
-	else
-		std::cerr << "exported " << o.name << ": " << human_bytes(v.size()) << " in "
-			  << seconds(secs) << " (" << rate(v.size(), secs) << ")"
-			  << (manifest.empty() ? "" : ", every object checked against its digest")
-			  << "\n";
+	// On stderr when the volume went to stdout; the human line always.
+	out.say(j, "exported " + o.name + ": " + human_bytes(v.size()) + " in " + seconds(secs) +
+		" (" + rate(v.size(), secs) + ")" +
+		(manifest.empty() ? "" : ", every object checked against its digest") + "\n",
+		to_stdout || !out.json ? std::cerr : std::cout);
 }
 
 /*

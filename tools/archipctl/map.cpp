@@ -132,15 +132,11 @@ void map(const MapOpts &o)
 	});
 	std::string dev = "archip" + std::to_string(index);
 	symlink_name(o.volume, dev);
-	if (out.json) {
-		Json j = Json::object();
-		j["device"] = "/dev/" + dev;
-		j["index"] = index;
-		j["volume"] = o.volume;
-		std::cout << to_json(j) << "\n";
-	} else {
-		std::cout << "/dev/" << dev << "\n";
-	}
+	Json j = Json::object();
+	j["device"] = "/dev/" + dev;
+	j["index"] = index;
+	j["volume"] = o.volume;
+	out.say(j, "/dev/" + dev + "\n");
 }
 
 void unmap(const MapOpts &o)
@@ -159,8 +155,8 @@ void unmap(const MapOpts &o)
 		nl.call(m, "unmap " + t);
 		std::string link = "/dev/archip/" + d.volume;
 		unlink(link.c_str());
-		if (!out.json)
-			std::cout << "unmapped /dev/" << d.device << " (" << d.volume << ")\n";
+		out.say(Json{{"unmapped", "/dev/" + d.device}, {"volume", d.volume}},
+			"unmapped /dev/" + d.device + " (" + d.volume + ")\n");
 		return;
 	}
 	throw Error("'" + t + "' is not mapped here (see 'archipctl list')", EXIT_NOT_FOUND);

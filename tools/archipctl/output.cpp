@@ -23,12 +23,20 @@ std::string to_json(const Json &v)
 	return v.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-void Output::emit(const Json &v, void (*human)(const Json &)) const
+void Output::emit(const Json &v, const std::function<void(const Json &)> &human) const
 {
 	if (json)
 		std::cout << to_json(v) << std::endl;
 	else
 		human(v);
+}
+
+void Output::say(const Json &v, const std::string &text, std::ostream &to) const
+{
+	if (json)
+		to << to_json(v) << std::endl;
+	else
+		to << text << std::flush;
 }
 
 } // namespace archipctl

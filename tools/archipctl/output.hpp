@@ -5,6 +5,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <functional>
+#include <iostream>
 #include <string>
 
 namespace archipctl {
@@ -19,10 +21,13 @@ std::string text(const Json &v);
 // of throwing.
 std::string to_json(const Json &v);
 
-// Print v as JSON (one line) if --json was given, else call human().
+// Every command's result goes out through one of these: v as JSON (one
+// line) if --json was given, else its human form: what human() prints
+// (emit), or @text as it is (say).
 struct Output {
 	bool json = false;
-	void emit(const Json &v, void (*human)(const Json &)) const;
+	void emit(const Json &v, const std::function<void(const Json &)> &human) const;
+	void say(const Json &v, const std::string &text, std::ostream &to = std::cout) const;
 };
 
 extern Output out;

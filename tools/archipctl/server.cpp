@@ -90,9 +90,10 @@ void start(const StartOpts &o)
 	if (o.lease)
 		nla_put_u32(m, ARCHIP_SRV_A_LEASE, o.lease);
 	nl.call(m, "server start");
-	if (!out.json)
-		std::cout << "archip object server listening on " << hp.host << ":"
-			  << hp.port << ", store " << o.root << "\n";
+	const std::string at = hp.host + ":" + std::to_string(hp.port);
+
+	out.say(Json{{"listening", at}, {"root", o.root}},
+		"archip object server listening on " + at + ", store " + o.root + "\n");
 }
 
 void stop()
@@ -100,8 +101,7 @@ void stop()
 	need_root();
 	Genl nl(ARCHIP_SRV_GENL_NAME, MODULE);
 	nl.call(nl.request(ARCHIP_SRV_CMD_STOP), "server stop");
-	if (!out.json)
-		std::cout << "archip object server stopped\n";
+	out.say(Json{{"stopped", true}}, "archip object server stopped\n");
 }
 
 uint64_t u64(struct nlattr *a) { return a ? nla_get_u64(a) : 0; }

@@ -285,11 +285,8 @@ void create(const Opts &o)
 
 	Volume v = Volume::fresh(o.name, size, __builtin_ctzll(osz));
 	v.store_header(c);
-	if (out.json)
-		std::cout << to_json(volume_json(v, false)) << "\n";
-	else
-		std::cout << "created volume " << o.name << ": " << human_size(size) << ", "
-			  << v.nr_objs() << " objects of " << human_size(osz) << "\n";
+	out.say(volume_json(v, false), "created volume " + o.name + ": " + human_size(size) + ", " +
+		std::to_string(v.nr_objs()) + " objects of " + human_size(osz) + "\n");
 }
 
 } // namespace
@@ -419,8 +416,7 @@ void resize(const Opts &o)
 	if (!v.v1() && objs < le64toh(v.hdr.v2.parent_objs))
 		v.hdr.v2.parent_objs = htole64(objs);
 	v.store_header(c);
-	if (!out.json)
-		std::cout << "resized volume " << o.name << " to " << human_size(size) << "\n";
+	out.say(volume_json(v, false), "resized volume " + o.name + " to " + human_size(size) + "\n");
 }
 
 // The volumes whose parent is @name.
@@ -476,9 +472,9 @@ void remove(const Opts &o)
 		std::string owner = set_owner(c, v.oset(), o.name);
 		if (!owner.empty()) {
 			c.remove(header_object(o.name));
-			if (!out.json)
-				std::cout << "removed the unfinished snapshot " << o.name
-					  << " (its objects are volume " << owner << "'s)\n";
+			out.say(Json{{"removed", o.name}, {"objects", 0}},
+				"removed the unfinished snapshot " + o.name +
+				" (its objects are volume " + owner + "'s)\n");
 			return;
 		}
 	}
@@ -510,10 +506,10 @@ void remove(const Opts &o)
 	c.remove(header_object(o.name));
 	std::string busy;
 	uint64_t pruned = v.image() ? prune_content(c, &busy) : 0;
-	if (!out.json)
-		std::cout << "removed " << (v.image() ? "image " : "volume ") << o.name << " ("
-			  << n << " objects" << (pruned ? ", " + std::to_string(pruned) +
-			  " contents no other image holds" : std::string()) << ")\n";
+	out.say(Json{{"removed", o.name}, {"objects", n}, {"contents_pruned", pruned}},
+		"removed " + std::string(v.image() ? "image " : "volume ") + o.name + " (" +
+		std::to_string(n) + " objects" + (pruned ? ", " + std::to_string(pruned) +
+		" contents no other image holds" : std::string()) + ")\n");
 	if (!busy.empty())
 		std::cerr << "archipctl: the contents no image holds any more are kept while image '"
 			  << busy << "' is incomplete (being imported, or cut short: "
@@ -546,9 +542,8 @@ void snapshot_mapped(ObjClient &c, const Volume &v, const Opts &o)
 			// Cut short after its second step: only the flag is left.
 			s.hdr.flags = htole32(s.flags() & ~ARCHIP_VOL_INCOMPLETE);
 			s.store_header(c);
-			if (!out.json)
-				std::cout << "finished snapshot " << o.target << " of volume "
-					  << o.name << "\n";
+			out.say(volume_json(s, false), "finished snapshot " + o.target +
+				" of volume " + o.name + "\n");
 			return;
 		}
 	}
@@ -589,11 +584,8 @@ void snapshot_mapped(ObjClient &c, const Volume &v, const Opts &o)
 			    std::strerror(-static_cast<int32_t>(le32toh(r.error))) +
 			    " (its kernel log says why)");
 	Volume s = Volume::load(c, o.target, false);
-	if (out.json)
-		std::cout << to_json(volume_json(s, false)) << "\n";
-	else
-		std::cout << "created snapshot " << o.target << " of volume " << o.name
-			  << " (made by the hypervisor that has it mapped)\n";
+	out.say(volume_json(s, false), "created snapshot " + o.target + " of volume " + o.name +
+		" (made by the hypervisor that has it mapped)\n");
 }
 
 /*
@@ -666,11 +658,8 @@ void snapshot(const Opts &o)
 	// 3. SNAP is whole.
 	s.hdr.flags = htole32(s.flags() & ~ARCHIP_VOL_INCOMPLETE);
 	s.store_header(c);
-	if (out.json)
-		std::cout << to_json(volume_json(s, false)) << "\n";
-	else
-		std::cout << (resume ? "finished snapshot " : "created snapshot ") << o.target
-			  << " of volume " << o.name << "\n";
+	out.say(volume_json(s, false), (resume ? "finished snapshot " : "created snapshot ") +
+		o.target + " of volume " + o.name + "\n");
 }
 
 // A clone: one header, reading through SNAP until written.
@@ -704,10 +693,7 @@ void clone(const Opts &o)
 	std::strncpy(v.hdr.name, o.target.c_str(), sizeof(v.hdr.name) - 1);
 	v.new_set_on(o.name, le64toh(s.hdr.nr_objs));
 	v.store_header(c);
-	if (out.json)
-		std::cout << to_json(volume_json(v, false)) << "\n";
-	else
-		std::cout << "created volume " << o.target << ", a clone of " << o.name << "\n";
+	out.say(volume_json(v, false), "created volume " + o.target + ", a clone of " + o.name + "\n");
 }
 
 } // namespace
@@ -778,8 +764,8 @@ void flatten(const Opts &o)
 	std::memset(v.hdr.v2.parent, 0, sizeof(v.hdr.v2.parent));
 	v.hdr.v2.parent_objs = 0;
 	v.store_header(c);
-	if (!out.json)
-		std::cout << "flattened volume " << o.name << " (" << n << " objects copied up)\n";
+	out.say(Json{{"flattened", o.name}, {"objects_copied", n}},
+		"flattened volume " + o.name + " (" + std::to_string(n) + " objects copied up)\n");
 }
 
 /*
@@ -817,8 +803,8 @@ void rollback(const Opts &o)
 		if (old.owns(i))
 			c.remove(data_object(old.oset(), i));
 	c.remove(old.map_obj());
-	if (!out.json)
-		std::cout << "rolled volume " << o.name << " back to " << o.target << "\n";
+	out.say(Json{{"rolled_back", o.name}, {"to", o.target}},
+		"rolled volume " + o.name + " back to " + o.target + "\n");
 }
 
 } // namespace
