@@ -255,7 +255,7 @@ frozen_node() {
 		$CTL map z --server $S2,$S1 --io-timeout 6 >/dev/null &&
 		$CTL map y --server $S2,$S1 --io-timeout 6 >/dev/null &&
 		dd if=/dev/urandom of=/dev/archip/y bs=1M count=4 oflag=direct status=none" || return 1
-	fio_bg h2 z "--filename=/dev/archip/z --rw=randwrite --bs=16k --iodepth=16 --size=64M --runtime=150 --time_based"
+	fio_bg h2 z "--filename=/dev/archip/z --rw=randwrite --bs=16k --iodepth=16 --size=64M --runtime=100 --time_based"
 	wait_until 120 lab h2 "test \$(grep writes $(sysf z)/counters | cut -d' ' -f2) -ge 1000" ||
 		{ echo "no write load"; return 1; }
 	lab h2 "(dd if=/dev/urandom of=/dev/archip/y bs=4k count=64 oflag=direct status=none; echo \$? >/tmp/y.rc) >/dev/null 2>&1 &" || return 1

@@ -260,9 +260,9 @@ check_v "ext4 on a device under a 48 MiB cgroup writer, 5 snapshots meanwhile: n
 # The model test: a seeded random sequence of I/O and volume operations
 # against an in-memory model of every volume and snapshot.
 # ARCHIP_BLKMODEL_SEED and ARCHIP_BLKMODEL_OPS repeat or lengthen a run.
-check_v "model test: ${ARCHIP_BLKMODEL_OPS:-1500} random writes, reads, discards, write-zeroes, flushes, snapshots, clones, flattens, rollbacks, remaps match the model" \
+check_v "model test: ${ARCHIP_BLKMODEL_OPS:-1200} random writes, reads, discards, write-zeroes, flushes, snapshots, clones, flattens, rollbacks, remaps match the model" \
 	lab h1 "python3 $SELFTESTS/blkmodel.py --ctl $CTL --server $S1,$S2 --ctl-server $S2 \
-		--ops ${ARCHIP_BLKMODEL_OPS:-1500} ${ARCHIP_BLKMODEL_SEED:+--seed $ARCHIP_BLKMODEL_SEED} --shrink 240"
+		--ops ${ARCHIP_BLKMODEL_OPS:-1200} ${ARCHIP_BLKMODEL_SEED:+--seed $ARCHIP_BLKMODEL_SEED} --shrink 240"
 
 # A storage node killed during a snapshot of a mapped, busy volume: s1,
 # where the driver's control connection is, holds the snapshot's first
