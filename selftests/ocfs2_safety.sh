@@ -342,8 +342,9 @@ extend_kill() {
 }
 check_v "s1 killed during an extending write, retried on s2: file whole, no fs error" extend_kill
 
-check "fsck.ocfs2 -fn clean after the node death (s2 unmounted, s1 dead)" lab s2 "
-	umount $SAN && fsck.ocfs2 -fn /dev/vda"
+check "fsck.ocfs2 -fn clean after the node death (s2 unmounted, s1 dead)" bash -c "
+	$(declare -f lab fsck_ocfs2); LABCMD=$(printf %q "$LABCMD")
+	lab s2 'umount $SAN' && fsck_ocfs2 s2"
 
 check "archip-lab start s1, s2 mounts again: both back" bash -c "
 	$(printf '%q ' "$LABCMD") start s1 >/dev/null &&
@@ -372,8 +373,9 @@ check "s2 still reads the files it wrote into freed space, after the remounts" b
 		test \"\$(sha256sum <\$f | cut -c1-64)\" = \$s || exit 1; done <\$t.sums; done'"
 
 check "fsck.ocfs2 -fn finds the filesystem clean at the end" bash -c "
-	for n in s1 s2; do $(printf '%q ' "$LABCMD") run \$n 'umount $SAN' || exit 1; done
-	$(printf '%q ' "$LABCMD") run s1 'fsck.ocfs2 -fn /dev/vda'"
+	$(declare -f lab fsck_ocfs2); LABCMD=$(printf %q "$LABCMD")
+	for n in s1 s2; do lab \$n 'umount $SAN' || exit 1; done
+	fsck_ocfs2 s1"
 
 check "no WARN, BUG, oops, lockdep report or hung task on any node" "$LABCMD" check
 
