@@ -61,7 +61,7 @@ check "two clones of the snapshot: each reads the snapshot, writes to one change
 mapped_snapshot() {
 	h1 "$CTL volume create m --size ${SZ}M --server $S1 >/dev/null && head -c ${SZ}M /dev/zero >/tmp/m.img &&
 		$CTL map m --server $S1 >/dev/null && put m 0 $((SZ * 1024)) && cp /tmp/m.img /tmp/m.base &&
-		( python3 $SELFTESTS/seqwrite.py write /dev/archip/m 3000 /tmp/m.log >/tmp/m.out 2>&1
+		( python3 $SELFTESTS/seqwrite.py write /dev/archip/m 2000 /tmp/m.log >/tmp/m.out 2>&1
 		  echo \$? >/tmp/m.rc ) >/dev/null 2>&1 &
 		for i in \$(seq 600); do test \$(cat /tmp/m.log 2>/dev/null | wc -l) -ge 300 && break; sleep 0.1; done
 		t0=\$(date +%s.%N); $CTL volume snapshot m ms --server $S2 || exit 1; t1=\$(date +%s.%N)
@@ -69,9 +69,9 @@ mapped_snapshot() {
 		for i in \$(seq 600); do test -e /tmp/m.rc && break; sleep 0.5; done
 		test \"\$(cat /tmp/m.rc)\" = 0 || { cat /tmp/m.out; exit 1; }
 		d=\$($CTL map ms --read-only --server $S1) || exit 1
-		python3 $SELFTESTS/seqwrite.py check \$d 3000 /tmp/m.log /tmp/m.base \$t0 \$t1; rc=\$?
+		python3 $SELFTESTS/seqwrite.py check \$d 2000 /tmp/m.log /tmp/m.base \$t0 \$t1; rc=\$?
 		$CTL unmap \$d; test \$rc = 0 &&
-		python3 $SELFTESTS/seqwrite.py check /dev/archip/m 3000 /tmp/m.log /tmp/m.base 1e12 1e12 &&
+		python3 $SELFTESTS/seqwrite.py check /dev/archip/m 2000 /tmp/m.log /tmp/m.base 1e12 1e12 &&
 		$CTL unmap m"
 }
 check_v "snapshot of a volume mapped read-write under a writer, from another node: crash-consistent" mapped_snapshot
@@ -260,9 +260,9 @@ check_v "ext4 on a device under a 48 MiB cgroup writer, 5 snapshots meanwhile: n
 # The model test: a seeded random sequence of I/O and volume operations
 # against an in-memory model of every volume and snapshot.
 # ARCHIP_BLKMODEL_SEED and ARCHIP_BLKMODEL_OPS repeat or lengthen a run.
-check_v "model test: ${ARCHIP_BLKMODEL_OPS:-1200} random writes, reads, discards, write-zeroes, flushes, snapshots, clones, flattens, rollbacks, remaps match the model" \
+check_v "model test: ${ARCHIP_BLKMODEL_OPS:-600} random writes, reads, discards, write-zeroes, flushes, snapshots, clones, flattens, rollbacks, remaps match the model" \
 	lab h1 "python3 $SELFTESTS/blkmodel.py --ctl $CTL --server $S1,$S2 --ctl-server $S2 \
-		--ops ${ARCHIP_BLKMODEL_OPS:-1200} ${ARCHIP_BLKMODEL_SEED:+--seed $ARCHIP_BLKMODEL_SEED} --shrink 240"
+		--ops ${ARCHIP_BLKMODEL_OPS:-600} ${ARCHIP_BLKMODEL_SEED:+--seed $ARCHIP_BLKMODEL_SEED} --shrink 240"
 
 # A storage node killed during a snapshot of a mapped, busy volume: s1,
 # where the driver's control connection is, holds the snapshot's first
