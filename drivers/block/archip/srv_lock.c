@@ -72,8 +72,8 @@ enum { STEP_START, STEP_LOCK, STEP_BARRIER, STEP_SLOT };
 static int lockfile_open(struct archip_store *st, const char *name,
 			 struct file **f)
 {
-	*f = file_open_root(&st->locks, name,
-			    O_RDWR | O_CREAT | O_LARGEFILE | O_NOATIME, 0600);
+	*f = archip_store_create_open(&st->locks, name,
+				      O_RDWR | O_LARGEFILE | O_NOATIME, 0600);
 	if (!IS_ERR(*f))
 		return 0;
 	return PTR_ERR(xchg(f, NULL));

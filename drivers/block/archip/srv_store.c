@@ -127,9 +127,35 @@ static void buf_zero(struct archip_buf *buf, u32 from)
 	}
 }
 
+/*
+ * Open @name in @dir, creating it if it is missing (O_CREAT, never
+ * O_EXCL).  Two storage nodes may create one name at once: the loser's
+ * lookup found no file before the winner took the directory's cluster
+ * lock, and OCFS2's create then finds the winner's entry under that lock
+ * and fails with -EEXIST.  The file exists now: open it again (the
+ * loser's negative dentry went stale when its node gave the directory
+ * lock up, so the next lookup finds the file).  Every O_CREAT open of the
+ * store comes here; without it a write or ACQUIRE racing another node's
+ * on a new name failed with "File exists".
+ */
+struct file *archip_store_create_open(const struct path *dir,
+				      const char *name, int flags, umode_t mode)
+{
+	struct file *f;
+	int tries = 0;
+
+	do {
+		f = file_open_root(dir, name, flags | O_CREAT, mode);
+	} while (f == ERR_PTR(-EEXIST) && !(flags & O_EXCL) && ++tries < 4);
+	return f;
+}
+
 static struct file *obj_open(struct archip_store *st, const char *name,
 			     int flags)
 {
+	if (flags & O_CREAT)
+		return archip_store_create_open(obj_dir(st, name), name,
+						flags | OBJ_FLAGS, 0644);
 	return file_open_root(obj_dir(st, name), name, flags | OBJ_FLAGS, 0644);
 }
 
@@ -642,7 +668,7 @@ int archip_store_copy(struct archip_store *st, const char *src,
 		return err;
 	}
 	snprintf(tmp, sizeof(tmp), COPY_TMP_FMT, dst);
-	out = file_open_root(dir, tmp, O_RDWR | O_CREAT | OBJ_FLAGS, 0644);
+	out = archip_store_create_open(dir, tmp, O_RDWR | OBJ_FLAGS, 0644);
 	if (IS_ERR(out)) {
 		fput(in);
 		return PTR_ERR(out);

@@ -50,6 +50,8 @@ int archip_store_copy(struct archip_store *st, const char *src,
 int archip_store_list(struct archip_store *st, const char *prefix, u64 cursor,
 		      char *out, u32 cap, u32 *used, u64 *next);
 int archip_store_flock(struct file *f, bool excl);
+struct file *archip_store_create_open(const struct path *dir,
+				      const char *name, int flags, umode_t mode);
 
 /* The largest offset + length a request may name: the filesystem's. */
 static inline u64 archip_store_max_bytes(const struct archip_store *st)
