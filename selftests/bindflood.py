@@ -14,15 +14,18 @@ and after the slot's holder lets go, one of them gets it.
 
 usage: bindflood.py HOST PORT NAME OBJ N [WAIT_MS [MAX_MS]]
 """
+import os
 import socket
 import statistics
 import struct
 import sys
 import time
 
-HELLO_MAGIC, REQ_MAGIC, REP_MAGIC = 0x50494843, 0x51504941, 0x52504941
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import archipwire as w  # noqa: E402
+
+REQ_MAGIC, REP_MAGIC = w.REQ_MAGIC, w.REP_MAGIC
 OP_READ, OP_ACQUIRE, OP_BIND = 1, 9, 12
-FEAT_ALL = 0xf
 
 
 def recv_all(s, n):
@@ -36,12 +39,7 @@ def recv_all(s, n):
 
 
 def connect(host, port, cid):
-    s = socket.create_connection((host, port), timeout=120)
-    s.sendall(struct.pack('<IHHQQQII', HELLO_MAGIC, 2, 40, FEAT_ALL, 0, cid, 0, 0))
-    magic, _v, status = struct.unpack_from('<IHH', recv_all(s, 96))
-    if magic != HELLO_MAGIC or status:
-        raise ConnectionError(f'hello refused: {status}')
-    return s
+    return w.connect(host, port, cid)
 
 
 def send(s, op, tag, name, off=0, length=0, epoch=0):

@@ -7,7 +7,7 @@
 use_lab
 CTL="$B/archipctl"
 
-ktap_plan 19
+ktap_plan 22
 
 up_lab 2 noopenlocks,nowritelocks
 
@@ -110,15 +110,80 @@ check "storage server restarted mid-verify: the run completes with zero errors" 
 		test \$(cat /tmp/f4.rc) = 0 && test \"\$(cut -d\";\" -f5 /tmp/f4)\" = 0 &&
 		test \$(grep reconnects /sys/block/\$d/archip/counters | cut -d\" \" -f2) -ge 1'"
 
+# Strangers (Documentation/security.rst) against the objects of fv, mapped
+# on h1: no key, a key of their own, the real key's id with a made-up
+# proof, a replayed handshake; every op pipelined behind the hello.  The
+# volume's objects (header, map, lock, data) read the same after
+# (sha256), and the server logged the refusals.
+strangers() {
+	lab h2 "python3 $SELFTESTS/authcheck.py $S1 7890 fv" || return 1
+	lab s1 "dmesg | grep -q 'refused: wrong proof: not the key.s holder, or a replay'"
+}
+check_v "strangers try every op on a mapped volume's objects: all refused in the handshake, sha256 unchanged" strangers
+
+# A rotation without downtime (Documentation/security.rst, "Rotating
+# the key"): servers accept both keys, the hypervisor loads the new one,
+# the servers drop the old one, which ends h1's connections: they come
+# back on the new key while fio verifies.
+rotate() {
+	local k2 ended=0 n id
+	k2=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+	for n in s1 s2 h1 h2; do
+		lab $n "(umask 077; echo $k2 >/etc/archip/next.key)" || return 1
+	done
+	# fio under way (writes counted by the device) before the first step.
+	lab h1 "c=/sys/block/\$(basename \$(readlink -f /dev/archip/fv))/archip/counters
+		w0=\$(awk '/^writes/ { print \$2 }' \$c); cp \$c /tmp/f5.c0
+		(fio --name=k --filename=/dev/archip/fv --rw=randwrite --bs=16k --direct=1 --ioengine=libaio \
+		--iodepth=16 --size=128M --io_size=32M --verify=crc32c --verify_fatal=1 \
+		--output-format=terse --terse-version=3 >/tmp/f5 2>&1; echo \$? >/tmp/f5.rc) >/dev/null 2>&1 &
+		for i in \$(seq 300); do
+			[ \$(awk '/^writes/ { print \$2 }' \$c) -gt \$((w0 + 100)) ] && exit 0; sleep 0.1
+		done; echo 'fio wrote nothing in 30 s'; exit 1" || return 1
+	for n in s1 s2; do
+		lab $n "$CTL server keys --accept /etc/archip/archip.key --accept /etc/archip/next.key" || return 1
+	done
+	lab h1 "cp /etc/archip/next.key /etc/archip/archip.key && $CTL key load" || return 1
+	for n in s1 s2; do
+		out=$(lab $n "$CTL --json server keys --accept /etc/archip/next.key &&
+			cp /etc/archip/next.key /etc/archip/archip.key") || return 1
+		echo "$n: $out"
+		ended=$((ended + $(sed -E 's/.*"ended":([0-9]+).*/\1/' <<<"$out")))
+	done
+	lab h1 "test ! -e /tmp/f5.rc" || { echo "fio ended before the old key went"; return 1; }
+	lab h2 "cp /etc/archip/next.key /etc/archip/archip.key" || return 1
+	id=$(lab h1 "$CTL key id") || return 1
+	lab h1 "for i in \$(seq 120); do [ -e /tmp/f5.rc ] && break; sleep 1; done
+		c=/sys/block/\$(basename \$(readlink -f /dev/archip/fv))/archip/counters
+		r0=\$(awk '/^reconnects/ { print \$2 }' /tmp/f5.c0); r1=\$(awk '/^reconnects/ { print \$2 }' \$c)
+		echo fio exit \$(cat /tmp/f5.rc), errors \$(cut -d\";\" -f5 /tmp/f5), reconnects \$((r1 - r0))
+		test \$(cat /tmp/f5.rc) = 0 && test \"\$(cut -d\";\" -f5 /tmp/f5)\" = 0 &&
+		test \$r1 -gt \$r0 && $CTL --json list | grep -q '\"key_id\":\"$id\"'" || return 1
+	echo "old-key connections ended: $ended; new key $id"
+	[ "$ended" -ge 1 ] || return 1
+	for n in s1 s2; do
+		lab $n "$CTL --json server status" | grep -o '"key_id":[^,}]*' | sort | uniq -c |
+			sed "s/^/$n: /"
+		lab $n "! $CTL --json server status | grep -o '\"key_id\":[^,}]*' | grep -v '$id'" ||
+			{ echo "$n: a connection on another key"; return 1; }
+	done
+}
+check_v "key rotated under fio verify: no I/O error, every connection moves to the new key" rotate
+
 check "map a missing volume: exit 3, no such volume" expect_err h1 3 "no such volume" \
 	"$CTL map nosuch --server $S1"
 check "map through a wrong server: cannot connect" expect_err h1 1 "cannot connect" \
 	"$CTL map thin --server $S1:7999"
 # What a server answers is checked before it is used: a hello with limits
 # no request could meet, a reply shorter than its answer must be.
-check "a server answering impossible limits, or replies short of their size, is refused with the reason" lab h2 "
-	(python3 $SELFTESTS/fakesrv.py 7901 limits & python3 $SELFTESTS/fakesrv.py 7902 short &) >/tmp/fake 2>&1
-	for i in \$(seq 50); do test \$(grep -c listening /tmp/fake) = 2 && break; sleep 0.2; done
+check "a server answering impossible limits, replies short of their size, or without the key (an impostor) is refused with the reason" lab h2 "
+	(python3 $SELFTESTS/fakesrv.py 7901 limits & python3 $SELFTESTS/fakesrv.py 7902 short &
+	 python3 $SELFTESTS/fakesrv.py 7903 impostor &) >/tmp/fake 2>&1
+	for i in \$(seq 50); do test \$(grep -c listening /tmp/fake) = 3 && break; sleep 0.2; done
+	out=\$($CTL map fake --server 127.0.0.1:7903 2>&1); rc=\$?; echo \"\$out\"
+	test \$rc != 0 && echo \"\$out\" | grep -q 'failed to prove the cluster key' || exit 1
+	out=\$($B/archip-obj -s 127.0.0.1:7903 stat x 2>&1); rc=\$?; echo \"\$out\"
+	test \$rc != 0 && echo \"\$out\" | grep -q 'failed to prove the cluster key' || exit 1
 	out=\$($CTL map fake --server 127.0.0.1:7901 2>&1); rc=\$?; echo \"\$out\"
 	test \$rc != 0 && echo \"\$out\" | grep -q 'impossible limits' || exit 1
 	out=\$($CTL map fake --server 127.0.0.1:7902 2>&1); rc=\$?; echo \"\$out\"
@@ -132,6 +197,12 @@ check "sizes that overflow or are invalid: exit 2, clear message" bash -c "
 	expect_err h1 2 'at most 1P' '$CTL volume create x --size 2P --server $S1' &&
 	expect_err h1 2 'multiple of 512' '$CTL volume create x --size 1000 --server $S1' &&
 	expect_err h1 2 'bad volume name' '$CTL volume create a/b --size 1G --server $S1'"
+check "out-of-range options name the option and its range, exit 2, before anything runs" bash -c "
+	$(declare -f lab expect_err); LABCMD=$(printf %q "$LABCMD")
+	expect_err h1 2 '--queues: Value 1000 not in range 1 to 16' '$CTL map nosuch --queues 1000' &&
+	expect_err h1 2 '--queue-depth: Value 0 not in range 1 to 1024' '$CTL map nosuch --queue-depth 0' &&
+	expect_err h1 2 '--loss-timeout: Value 0 not in range 1 to 3600' '$CTL map nosuch --loss-timeout 0' &&
+	expect_err s1 2 '--lease: Value 1 not in range 3 to 3600' '$CTL server start --root /nonexistent --lease 1'"
 check "shrinking needs --force; growing works while unmapped" bash -c "
 	$(declare -f lab expect_err); LABCMD=$(printf %q "$LABCMD")
 	lab h1 '$CTL volume create g --size 1G --server $S1' &&

@@ -14,13 +14,16 @@ read back through both servers and compared with what was written.
 usage: createrace.py HOST1 HOST2 PORT N SEED
 """
 import hashlib
+import os
 import socket
 import struct
 import sys
 
-HELLO_MAGIC, REQ_MAGIC, REP_MAGIC = 0x50494843, 0x51504941, 0x52504941
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import archipwire as w  # noqa: E402
+
+REQ_MAGIC, REP_MAGIC = w.REQ_MAGIC, w.REP_MAGIC
 OP_READ, OP_WRITE, OP_ACQUIRE, OP_RELEASE = 1, 2, 9, 10
-FEAT_ALL = 0xf
 EAGAIN = 11
 BLK = 4096
 
@@ -36,12 +39,7 @@ def recv_all(s, n):
 
 
 def connect(host, port, cid):
-    s = socket.create_connection((host, port), timeout=120)
-    s.sendall(struct.pack('<IHHQQQII', HELLO_MAGIC, 2, 40, FEAT_ALL, 0, cid, 0, 0))
-    magic, _v, status = struct.unpack_from('<IHH', recv_all(s, 96))
-    if magic != HELLO_MAGIC or status:
-        raise ConnectionError(f'hello refused: {status}')
-    return s
+    return w.connect(host, port, cid)
 
 
 def send(s, op, tag, name, off=0, length=0, data=b''):

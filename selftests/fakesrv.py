@@ -5,14 +5,22 @@ what a server answers.  usage: fakesrv.py PORT MODE, MODE one of
   limits   the hello answers max_inflight 0 (no request could be sent)
   short    a good hello, then every request is answered "ok" with a reply
            payload shorter than the request's answer must be
-It serves connections until killed; it prints "listening" once it does."""
+  impostor a hello that claims to authenticate, with a proof made without
+           the cluster key
+It authenticates with the node's cluster key (archipwire.load_key), serves
+connections until killed, and prints "listening" once it does."""
+import os
 import socket
 import struct
 import sys
 import threading
 
-HELLO_MAGIC, REQ_MAGIC, REP_MAGIC = 0x50494843, 0x51504941, 0x52504941
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import archipwire as w  # noqa: E402
+
+REP_MAGIC = w.REP_MAGIC
 port, mode = int(sys.argv[1]), sys.argv[2]
+key = w.load_key()
 
 
 def recv_all(s, n):
@@ -27,10 +35,9 @@ def recv_all(s, n):
 
 def serve(s):
     try:
-        recv_all(s, 40)
         inflight = 0 if mode == 'limits' else 128
-        s.sendall(struct.pack('<IHHQQII', HELLO_MAGIC, 2, 0, 0xf, 7, 1 << 20, inflight) +
-                  b'ok'.ljust(64, b'\0'))
+        w.serve_handshake(s, key, max_inflight=inflight,
+                          impostor=mode == 'impostor')
         while True:
             h = recv_all(s, 40)
             _m, _op, _p, _f, tag, _off, _len, nlen, _p2, dlen, _e = \

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 use_lab
 
-ktap_plan 28
+ktap_plan 31
 
 if ! out=$("$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks 2>&1); then
 	ktap_fail "lab up: 2 storage nodes with OCFS2 (noopenlocks,nowritelocks) + 1 hypervisor"
@@ -36,6 +36,34 @@ check "restart after the port is free again" lab s1 "sleep 1; $B/archipctl serve
 check "stop when none runs: exit 3, says so" expect_err s2 3 "no server is running" \
 	"$B/archipctl server stop && $B/archipctl server stop"
 check "start again on s2" lab s2 "$B/archipctl server start --root $STORE"
+
+# ----------------------------------------------------- authentication
+# Documentation/security.rst: a server needs the cluster key, or
+# --insecure (which warns, and status says so).
+check "no key file: start refused (exit 4, names the fix); --insecure starts, warns; status says NONE; clients with a key refuse it" lab s1 "
+	$B/archipctl server stop || exit 1
+	out=\$(ARCHIP_KEY_FILE=/nonexistent $B/archipctl server start --root $STORE 2>&1); rc=\$?; echo \"\$out\"
+	test \$rc = 4 && echo \"\$out\" | grep -q 'archipctl key generate makes one' || exit 1
+	out=\$($B/archipctl --insecure server start --root $STORE 2>&1) || exit 1; echo \"\$out\"
+	echo \"\$out\" | grep -q 'warning: --insecure' && dmesg | grep -q 'WITHOUT authentication' &&
+	$B/archipctl server status | grep -q 'authentication: NONE' || exit 1
+	out=\$($B/archip-obj -s 127.0.0.1 stat x 2>&1); rc=\$?; echo \"\$out\"
+	test \$rc = 1 && echo \"\$out\" | grep -q 'runs --insecure' || exit 1
+	ARCHIP_KEY_FILE= $B/archip-obj -s 127.0.0.1 stat x >/dev/null || exit 1
+	$B/archipctl server stop && $B/archipctl server start --root $STORE &&
+	id=\$($B/archipctl key id) && $B/archipctl server status | grep -q \"authentication: key \$id\""
+strangers_refused() {
+	lab h1 "out=\$(ARCHIP_KEY_FILE= $B/archip-obj -s $S1 stat x 2>&1); echo \"\$out\"
+		echo \"\$out\" | grep -q 'needs the cluster key' || exit 1
+		(umask 077; od -An -tx1 -N32 /dev/urandom | tr -d ' \\n' >/tmp/other.key)
+		out=\$(ARCHIP_KEY_FILE=/tmp/other.key $B/archip-obj -s $S1 stat x 2>&1); echo \"\$out\"
+		echo \"\$out\" | grep -q 'a different cluster key' || exit 1
+		out=\$($B/archipctl --key-file /tmp/other.key volume list --server $S1 2>&1); echo \"\$out\"
+		echo \"\$out\" | grep -q 'different cluster key'" || return 1
+	lab s1 "dmesg | grep -q 'refused: this server needs the cluster key' &&
+		dmesg | grep -q \"refused: the client's key is not this server's\""
+}
+check "a client without the key, or with another: refused with the reason on both sides" strangers_refused
 
 # ------------------------------------------------------------- layout
 # The directory a key hashes to (Documentation/protocol.rst, "Storage
@@ -169,6 +197,9 @@ check "300 malformed frames are refused; the server and a busy client carry on" 
 	$B/archip-obj -s $S1 fuzz 300 5 || exit 1
 	wait \$p || exit 1
 	$B/archip-obj -s $S1 stat a2 | grep -q exists=1"
+
+check "the server does what protocol.rst says: each validation rule closes, each op answers as documented (protocheck.py)" lab h1 "
+	python3 $SELFTESTS/protocheck.py $S1 7890"
 
 check_v "300 BINDs waiting for a slot hold no worker: a good client's READs keep their latency" lab h1 "
 	head -c 4096 /dev/urandom | $B/archip-obj -s $S1 put flood.obj 0 &&

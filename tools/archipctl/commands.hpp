@@ -10,4 +10,5 @@ namespace archipctl {
 void setup_server(CLI::App &app);
 void setup_volume(CLI::App &app);
 void setup_map(CLI::App &app);
+void setup_key(CLI::App &app);
 }

@@ -2,6 +2,7 @@
 // archipctl map|unmap|list: volumes as /dev/archipN on this hypervisor.
 #include "commands.hpp"
 #include "genl.hpp"
+#include "key.hpp"
 #include "output.hpp"
 #include "util.hpp"
 #include "volume.hpp"
@@ -64,6 +65,7 @@ struct Dev {
 	std::string device, volume, server, state;
 	uint64_t size;
 	uint32_t epoch;
+	uint64_t key_id;
 	bool ro;
 };
 
@@ -85,6 +87,7 @@ std::vector<Dev> list_devs()
 			d.size = a[ARCHIP_BLK_A_SIZE] ? nla_get_u64(a[ARCHIP_BLK_A_SIZE]) : 0;
 			d.ro = a[ARCHIP_BLK_A_READ_ONLY] != nullptr;
 			d.epoch = a[ARCHIP_BLK_A_EPOCH] ? nla_get_u32(a[ARCHIP_BLK_A_EPOCH]) : 0;
+			d.key_id = a[ARCHIP_BLK_A_KEY_ID] ? nla_get_u64(a[ARCHIP_BLK_A_KEY_ID]) : 0;
 			devs.push_back(d);
 		});
 	return devs;
@@ -111,8 +114,19 @@ void map(const MapOpts &o)
 	check_volume_name(o.volume);
 	std::string servers = resolve_servers(o.servers);
 	Genl nl(ARCHIP_BLK_GENL_NAME, MODULE);
-	struct nl_msg *m = nl.request(ARCHIP_BLK_CMD_MAP);
 	uint32_t index = UINT32_MAX;
+
+	// The key first: the device's connections authenticate with it.
+	if (!key_opts.insecure) {
+		Key k = read_key(key_path());
+		struct nl_msg *km = nl.request(ARCHIP_BLK_CMD_KEY);
+		nla_put(km, ARCHIP_BLK_A_KEY, k.size(), k.data());
+		k.fill(0);
+		nl.call(km, "key load");
+	}
+	struct nl_msg *m = nl.request(ARCHIP_BLK_CMD_MAP);
+	if (key_opts.insecure)
+		nla_put_flag(m, ARCHIP_BLK_A_INSECURE);
 
 	nla_put_string(m, ARCHIP_BLK_A_VOLUME, o.volume.c_str());
 	nla_put_string(m, ARCHIP_BLK_A_SERVERS, servers.c_str());
@@ -175,6 +189,7 @@ void list()
 		j["state"] = d.state;
 		j["read_only"] = d.ro;
 		j["epoch"] = d.epoch;
+		j["key_id"] = d.key_id ? Json(key_id_hex(d.key_id)) : Json(nullptr);
 		arr.push_back(j);
 	}
 	out.emit(arr, [](const Json &a) {
@@ -199,13 +214,18 @@ void setup_map(CLI::App &app)
 	m->add_option("--server", o->servers,
 		      "object servers HOST[:PORT][,HOST2[:PORT]...] (default $ARCHIP_SERVER)");
 	m->add_flag("--read-only", o->ro, "map read-only (does not take the volume lock)");
-	m->add_option("--queues", o->queues, "hardware queues/connections (default: CPUs, max 16)");
-	m->add_option("--queue-depth", o->depth, "requests per queue (default 128)");
+	// Ranges as the kernel's policy (blk_netlink.c), checked before anything.
+	m->add_option("--queues", o->queues, "hardware queues/connections (default: CPUs, max 16)")
+		->check(CLI::Range(1, 16));
+	m->add_option("--queue-depth", o->depth, "requests per queue (default 128)")
+		->check(CLI::Range(1, 1024));
 	m->add_option("--loss-timeout", o->loss,
-		      "seconds without a connection before I/O fails (default 120)");
+		      "seconds without a connection before I/O fails (default 120)")
+		->check(CLI::Range(1, 3600));
 	m->add_option("--io-timeout", o->io_timeout,
 		      "seconds before an unanswered request moves to another connection "
-		      "(default 30)");
+		      "(default 30)")
+		->check(CLI::Range(1, 3600));
 	m->callback([o] { map(*o); });
 
 	auto *u = app.add_subcommand("unmap", "unmap a device (refused while open)");

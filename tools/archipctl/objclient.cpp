@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include "objclient.hpp"
+#include "key.hpp"
 #include "util.hpp"
 
 #include <cerrno>
@@ -12,10 +13,12 @@ ObjClient::ObjClient(const std::string &server) : server_(server)
 {
 	HostPort hp = parse_hostport(server, ARCHIP_DEFAULT_PORT);
 
+	use_client_key();
 	if (archip_client_connect(&c_, hp.host.c_str(), hp.port,
 				  static_cast<uint64_t>(getpid()), ARCHIP_FEAT_KNOWN))
 		throw Error(std::string(c_.error) +
-				    " (name a running object server with --server HOST:PORT)",
+				    (std::strncmp(c_.error, "cannot", 6) ? "" :
+				     " (name a running object server with --server HOST:PORT)"),
 			    EXIT_ENV);
 }
 

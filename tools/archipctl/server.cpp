@@ -2,6 +2,7 @@
 // archipctl server start|stop|status: the object server of this node.
 #include "commands.hpp"
 #include "genl.hpp"
+#include "key.hpp"
 #include "output.hpp"
 #include "util.hpp"
 
@@ -38,7 +39,23 @@ struct StartOpts {
 	uint32_t max_inflight = 0;
 	uint32_t lease = 0;
 	bool any_fs = false;
+	std::vector<std::string> accept;	// key files; none: the --key-file
 };
+
+// START's or KEYS's keys: the --accept files (1-2), else the key file.
+void put_keys(struct nl_msg *m, const std::vector<std::string> &files)
+{
+	std::vector<std::string> f = files.empty() ? std::vector<std::string>{key_path()} : files;
+
+	if (f.size() > 2)
+		throw Error("--accept takes at most two key files (the current and the next)",
+			    EXIT_USAGE);
+	for (size_t i = 0; i < f.size(); i++) {
+		Key k = read_key(f[i]);
+		nla_put(m, i ? ARCHIP_SRV_A_KEY2 : ARCHIP_SRV_A_KEY, k.size(), k.data());
+		k.fill(0);
+	}
+}
 
 void need_root()
 {
@@ -89,6 +106,16 @@ void start(const StartOpts &o)
 		nla_put_u32(m, ARCHIP_SRV_A_MAX_INFLIGHT, o.max_inflight);
 	if (o.lease)
 		nla_put_u32(m, ARCHIP_SRV_A_LEASE, o.lease);
+	if (key_opts.insecure) {
+		if (!o.accept.empty())
+			throw Error("--insecure and --accept exclude each other", EXIT_USAGE);
+		nla_put_flag(m, ARCHIP_SRV_A_INSECURE);
+		std::cerr << "archipctl: warning: --insecure: anyone who can reach "
+			  << hp.host << ":" << hp.port
+			  << " can read, overwrite and delete every volume\n";
+	} else {
+		put_keys(m, o.accept);
+	}
 	nl.call(m, "server start");
 	const std::string at = hp.host + ":" + std::to_string(hp.port);
 
@@ -102,6 +129,25 @@ void stop()
 	Genl nl(ARCHIP_SRV_GENL_NAME, MODULE);
 	nl.call(nl.request(ARCHIP_SRV_CMD_STOP), "server stop");
 	out.say(Json{{"stopped", true}}, "archip object server stopped\n");
+}
+
+void keys(const std::vector<std::string> &files)
+{
+	need_root();
+	if (key_opts.insecure)
+		throw Error("server keys installs keys: --insecure makes no sense here", EXIT_USAGE);
+	Genl nl(ARCHIP_SRV_GENL_NAME, MODULE);
+	struct nl_msg *m = nl.request(ARCHIP_SRV_CMD_KEYS);
+	uint32_t ended = 0;
+
+	put_keys(m, files);
+	nl.call(m, "server keys", ARCHIP_SRV_A_MAX, [&](struct nlattr **a) {
+		if (a[ARCHIP_SRV_A_ENDED])
+			ended = nla_get_u32(a[ARCHIP_SRV_A_ENDED]);
+	});
+	out.say(Json{{"ended", ended}},
+		"keys replaced; " + std::to_string(ended) +
+			" connection(s) with a removed key ended (their clients reconnect)\n");
 }
 
 uint64_t u64(struct nlattr *a) { return a ? nla_get_u64(a) : 0; }
@@ -123,6 +169,13 @@ Json status_json(struct nlattr **a)
 	j["max_io"] = u32(a[ARCHIP_SRV_A_MAX_IO]);
 	j["max_inflight"] = u32(a[ARCHIP_SRV_A_MAX_INFLIGHT]);
 	j["lease"] = u32(a[ARCHIP_SRV_A_LEASE]);
+	Json keys = Json::array();
+	if (a[ARCHIP_SRV_A_KEY_ID])
+		keys.push_back(key_id_hex(u64(a[ARCHIP_SRV_A_KEY_ID])));
+	if (a[ARCHIP_SRV_A_KEY2_ID])
+		keys.push_back(key_id_hex(u64(a[ARCHIP_SRV_A_KEY2_ID])));
+	j["insecure"] = a[ARCHIP_SRV_A_INSECURE] != nullptr;
+	j["keys"] = keys;
 
 	Json conns = Json::array();
 	if (a[ARCHIP_SRV_A_CONNS]) {
@@ -144,6 +197,8 @@ Json status_json(struct nlattr **a)
 			cj["epoch"] = u32(t[ARCHIP_CONN_A_EPOCH]);
 			cj["bound"] = t[ARCHIP_CONN_A_BOUND] ?
 				      nla_get_string(t[ARCHIP_CONN_A_BOUND]) : "";
+			cj["key_id"] = t[ARCHIP_CONN_A_KEY_ID] ?
+				       Json(key_id_hex(u64(t[ARCHIP_CONN_A_KEY_ID]))) : Json(nullptr);
 			conns.push_back(cj);
 		}
 	}
@@ -184,12 +239,21 @@ void status_human(const Json &j)
 		  << text(j.at("max_io")) << " bytes, max_inflight "
 		  << text(j.at("max_inflight")) << " per connection, lease "
 		  << text(j.at("lease")) << " s\n";
+	if (text(j.at("insecure")) == "yes") {
+		std::cout << "authentication: NONE (--insecure)\n";
+	} else {
+		std::cout << "authentication: key";
+		for (const auto &k : j.at("keys"))
+			std::cout << " " << text(k);
+		std::cout << "\n";
+	}
 	const auto &conns = j.at("connections");
 	std::cout << "connections: " << conns.size() << "\n";
 	for (const auto &c : conns)
-		std::printf("  %-21s client %-20s inflight %-4s requests %-10s locks %s"
+		std::printf("  %-21s client %-20s key %-16s inflight %-4s requests %-10s locks %s"
 			    " epoch %s%s%s\n",
 			    text(c.at("peer")).c_str(), text(c.at("client_id")).c_str(),
+			    text(c.at("key_id")).c_str(),
 			    text(c.at("inflight")).c_str(), text(c.at("requests")).c_str(),
 			    text(c.at("locks")).c_str(), text(c.at("epoch")).c_str(),
 			    text(c.at("bound")).empty() ? "" : " bound ",
@@ -228,14 +292,27 @@ void setup_server(CLI::App &app)
 	auto *st = srv->add_subcommand("start", "start serving objects stored under --root");
 	st->add_option("--root", o->root, "store directory on the OCFS2 mount")->required();
 	st->add_option("--listen", o->listen, "IPv4 ADDR[:PORT] to listen on (default 0.0.0.0:7890)");
-	st->add_option("--max-conns", o->max_conns, "connection limit (1-4096, default 1024)");
+	// Ranges as the kernel's policy (srv_netlink.c), checked before anything.
+	st->add_option("--max-conns", o->max_conns, "connection limit (1-4096, default 1024)")
+		->check(CLI::Range(1, 4096));
 	st->add_option("--max-io", o->max_io, "largest request payload (4K-16M, default 1M)");
 	st->add_option("--max-inflight", o->max_inflight,
-		       "requests in flight per connection (1-1024, default 128)");
+		       "requests in flight per connection (1-1024, default 128)")
+		->check(CLI::Range(1, 1024));
 	st->add_option("--lease", o->lease,
 		       "seconds after which a silent client's connections and locks end "
-		       "(3-3600, default 20)");
+		       "(3-3600, default 20)")
+		->check(CLI::Range(3, 3600));
+	st->add_option("--accept", o->accept,
+		       "key files to accept (at most two: during a rotation, the current and "
+		       "the next; default: the --key-file)");
 	st->callback([o] { start(*o); });
+
+	auto acc = std::make_shared<std::vector<std::string>>();
+	auto *ks = srv->add_subcommand("keys", "replace the keys of the running server: "
+					       "connections with a removed key end");
+	ks->add_option("--accept", *acc, "key files to accept (one or two)")->expected(1, 2);
+	ks->callback([acc] { keys(*acc); });
 
 	srv->add_subcommand("stop", "stop the server; connected clients are disconnected")
 		->callback(stop);

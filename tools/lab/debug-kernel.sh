@@ -41,7 +41,8 @@ configure() {
 	# What the lab needs: 9p root over virtio, overlay, modules, configfs,
 	# debugfs, OCFS2 with o2cb as modules (ours replace ocfs2.ko and
 	# ocfs2_nodemanager.ko), ext4, device-mapper with dm-delay (ocfs2_safety's
-	# exclusion tests), the benchmarks' NBD and NVMe/TCP host and target.
+	# exclusion tests), the benchmarks' NBD and NVMe/TCP host and target,
+	# HMAC-SHA256 for archip's handshake.
 	cfg -e MODULES -e MODULE_UNLOAD -e BLK_DEV_INITRD \
 	    -e VIRTIO -e VIRTIO_PCI -e VIRTIO_BLK -e VIRTIO_NET -e HW_RANDOM_VIRTIO \
 	    -e NET_9P -e NET_9P_VIRTIO -e 9P_FS -e 9P_FS_POSIX_ACL -e OVERLAY_FS \
@@ -50,7 +51,8 @@ configure() {
 	    -m OCFS2_FS -e OCFS2_FS_O2CB -e OCFS2_FS_STATS -d OCFS2_DEBUG_MASKLOG \
 	    -m BLK_DEV_NBD -m NVME_TCP -m NVME_TARGET -m NVME_TARGET_TCP \
 	    -e MD -e BLK_DEV_DM -m DM_DELAY \
-	    -e SERIAL_8250 -e SERIAL_8250_CONSOLE -e MAGIC_SYSRQ -e BLK_DEV_LOOP
+	    -e SERIAL_8250 -e SERIAL_8250_CONSOLE -e MAGIC_SYSRQ -e BLK_DEV_LOOP \
+	    -e CRYPTO_HMAC -e CRYPTO_SHA256
 	# The checkers, each failing loudly.
 	cfg -e KASAN -e KASAN_GENERIC -e KASAN_INLINE -e KASAN_VMALLOC \
 	    -e PROVE_LOCKING -e DEBUG_LOCKDEP -e DEBUG_ATOMIC_SLEEP -e DEBUG_LIST \
@@ -61,7 +63,7 @@ configure() {
 	    -e DEBUG_INFO_NONE -d DEBUG_INFO -d DEBUG_INFO_BTF \
 	    -d DRM -d SOUND -d USB_SUPPORT -d WLAN -d WIRELESS -d INPUT_TOUCHSCREEN
 	"${K[@]}" olddefconfig >/dev/null
-	for o in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP KFENCE DEBUG_KMEMLEAK OCFS2_FS_O2CB 9P_FS DM_DELAY; do
+	for o in KASAN PROVE_LOCKING DEBUG_ATOMIC_SLEEP KFENCE DEBUG_KMEMLEAK OCFS2_FS_O2CB 9P_FS DM_DELAY CRYPTO_HMAC CRYPTO_SHA256; do
 		grep -qE "^CONFIG_$o=[ym]" "$DK/build/.config" || die "CONFIG_$o did not stick in the debug config"
 	done
 	echo "$stamp" >"$DK/configured"

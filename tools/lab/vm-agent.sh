@@ -52,6 +52,11 @@ if [ -n "$IP" ]; then
 	ip addr add "$IP/24" dev eth0
 fi
 
+# The lab's cluster key, where archipctl looks for it by default.
+if [ -f /lab/archip.key ]; then
+	install -D -m 600 /lab/archip.key /etc/archip/archip.key
+fi
+
 mkdir -p /lab/cmd
 echo "archip-lab: node $NODE up" >/dev/console
 : >/lab/ready

@@ -11,11 +11,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "archip_client.h"
+
+/* The process's cluster key (archip_client_set_key): every connect after
+ * it authenticates with it.
+ */
+static uint8_t client_key[ARCHIP_KEY_LEN];
+static int client_key_set;
 
 static int fail(struct archip_client *c, const char *fmt, const char *arg)
 {
@@ -83,12 +94,148 @@ int archip_parse_server(const char *spec, char *host, size_t hostlen,
 	return 0;
 }
 
+/* HMAC-SHA256(key, label || a || b), as the kernel's auth.h computes it. */
+static int auth_hmac(const uint8_t *key, const char *label, const void *a,
+		     size_t alen, const void *b, size_t blen,
+		     uint8_t out[ARCHIP_PROOF_LEN])
+{
+	uint8_t buf[512];
+	size_t llen = strlen(label);
+	unsigned int olen = 0;
+	int ok;
+
+	if (llen + alen + blen > sizeof(buf))
+		return -1;
+	memcpy(buf, label, llen);
+	if (alen)
+		memcpy(buf + llen, a, alen);
+	if (blen)
+		memcpy(buf + llen + alen, b, blen);
+	ok = HMAC(EVP_sha256(), key, ARCHIP_KEY_LEN, buf, llen + alen + blen,
+		  out, &olen) && olen == ARCHIP_PROOF_LEN;
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return ok ? 0 : -1;
+}
+
+uint64_t archip_key_id(const uint8_t key[ARCHIP_KEY_LEN])
+{
+	uint8_t mac[ARCHIP_PROOF_LEN];
+	uint64_t id;
+
+	if (auth_hmac(key, ARCHIP_AUTH_KEY_ID_LABEL, NULL, 0, NULL, 0, mac))
+		return 0;
+	memcpy(&id, mac, sizeof(id));
+	return le64toh(id);
+}
+
+int archip_key_read(const char *path, uint8_t key[ARCHIP_KEY_LEN],
+		    char *err, size_t errlen)
+{
+	char text[ARCHIP_KEY_LEN * 2 + 8];
+	struct stat st;
+	size_t n, i;
+	FILE *f;
+	int e;
+
+	f = fopen(path, "re");
+	if (!f) {
+		e = errno;
+		snprintf(err, errlen, "cannot read the key file %s: %s%s", path,
+			 strerror(e), e == ENOENT ?
+			 " (archipctl key generate makes one; copy it to every node)" : "");
+		errno = e;
+		return -1;
+	}
+	if (fstat(fileno(f), &st) || (st.st_mode & 077)) {
+		fclose(f);
+		snprintf(err, errlen, "the key file %s is readable by others: chmod 600 %s",
+			 path, path);
+		errno = EPERM;
+		return -1;
+	}
+	n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+		text[--n] = '\0';
+	for (i = 0; n == ARCHIP_KEY_LEN * 2 && i < ARCHIP_KEY_LEN; i++) {
+		unsigned int v;
+
+		if (sscanf(text + 2 * i, "%2x", &v) != 1 ||
+		    !strchr("0123456789abcdefABCDEF", text[2 * i]) ||
+		    !strchr("0123456789abcdefABCDEF", text[2 * i + 1]))
+			break;
+		key[i] = (uint8_t)v;
+	}
+	OPENSSL_cleanse(text, sizeof(text));
+	if (i != ARCHIP_KEY_LEN) {
+		OPENSSL_cleanse(key, ARCHIP_KEY_LEN);
+		snprintf(err, errlen, "the key file %s does not hold a key (%d hex digits): make one with archipctl key generate",
+			 path, ARCHIP_KEY_LEN * 2);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+void archip_client_set_key(const uint8_t key[ARCHIP_KEY_LEN])
+{
+	if (key)
+		memcpy(client_key, key, ARCHIP_KEY_LEN);
+	else
+		OPENSSL_cleanse(client_key, ARCHIP_KEY_LEN);
+	client_key_set = !!key;
+}
+
+static const char *refusal(uint16_t status)
+{
+	switch (status) {
+	case ARCHIP_HELLO_NEED_KEY:
+		return " (this server needs the cluster key: --key-file)";
+	case ARCHIP_HELLO_UNKNOWN_KEY:
+		return " (a different cluster key: use the cluster's key file)";
+	default:
+		return "";
+	}
+}
+
+/* Our proof after the server's; 0 or -1 with c->error set. */
+static int client_auth(struct archip_client *c, const struct archip_hello *h,
+		       const struct archip_hello_reply *hr)
+{
+	struct archip_auth a = { .magic = htole32(ARCHIP_AUTH_MAGIC) };
+	uint8_t want[ARCHIP_PROOF_LEN];
+	struct archip_auth_reply ar;
+	int bad;
+
+	if (!(le64toh(hr->features) & ARCHIP_FEAT_AUTH))
+		return fail(c, "%s", "the server did not authenticate (it runs --insecure)");
+	if (auth_hmac(client_key, ARCHIP_AUTH_SERVER_LABEL, h, sizeof(*h), hr,
+		      offsetof(struct archip_hello_reply, proof), want))
+		return fail(c, "%s", "cannot compute HMAC-SHA256");
+	bad = CRYPTO_memcmp(want, hr->proof, sizeof(want));
+	if (bad)
+		return fail(c, "%s", "the server failed to prove the cluster key: not ours (an impostor?)");
+	if (auth_hmac(client_key, ARCHIP_AUTH_CLIENT_LABEL, h, sizeof(*h), hr,
+		      sizeof(*hr), a.proof))
+		return fail(c, "%s", "cannot compute HMAC-SHA256");
+	if (archip_write_all(c->fd, &a, sizeof(a)) ||
+	    archip_read_all(c->fd, &ar, sizeof(ar)))
+		return fail(c, "authentication failed: %s", strerror(errno));
+	ar.reason[sizeof(ar.reason) - 1] = '\0';
+	if (le32toh(ar.magic) != ARCHIP_AUTH_MAGIC)
+		return fail(c, "%s", "the server sent no authentication verdict");
+	if (le16toh(ar.status) != ARCHIP_HELLO_OK)
+		return fail(c, "server refused our proof of the cluster key: %s", ar.reason);
+	return 0;
+}
+
 int archip_client_connect(struct archip_client *c, const char *host,
 			  uint16_t port, uint64_t client_id, uint64_t features)
 {
 	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM };
 	struct archip_hello h = { 0 };
-	struct archip_hello_reply hr;
+	struct archip_hello_reply hr = { 0 };
 	struct addrinfo *ai;
 	char portstr[8];
 	int one = 1, rc;
@@ -121,9 +268,17 @@ int archip_client_connect(struct archip_client *c, const char *host,
 	h.version = htole16(ARCHIP_PROTO_VERSION);
 	h.len = htole16(sizeof(h));
 	h.features = htole64(features);
+	h.required = htole64(client_key_set ? ARCHIP_FEAT_AUTH : 0);
 	h.client_id = htole64(client_id);
+	h.key_id = htole64(client_key_set ? archip_key_id(client_key) : 0);
+	if (getrandom(h.nonce, sizeof(h.nonce), 0) != sizeof(h.nonce)) {
+		fail(c, "getrandom: %s", strerror(errno));
+		archip_client_close(c);
+		return -1;
+	}
+	/* The part every version sends first: a refusal may end there. */
 	if (archip_write_all(c->fd, &h, sizeof(h)) ||
-	    archip_read_all(c->fd, &hr, sizeof(hr))) {
+	    archip_read_all(c->fd, &hr, ARCHIP_HELLO_REPLY_BASE_LEN)) {
 		fail(c, "handshake failed: %s", strerror(errno));
 		archip_client_close(c);
 		return -1;
@@ -135,7 +290,18 @@ int archip_client_connect(struct archip_client *c, const char *host,
 		return -1;
 	}
 	if (le16toh(hr.status) != ARCHIP_HELLO_OK) {
-		fail(c, "server refused the connection: %s", hr.reason);
+		snprintf(c->error, sizeof(c->error), "server refused the connection: %s%s",
+			 hr.reason, refusal(le16toh(hr.status)));
+		archip_client_close(c);
+		return -1;
+	}
+	if (archip_read_all(c->fd, (uint8_t *)&hr + ARCHIP_HELLO_REPLY_BASE_LEN,
+			    sizeof(hr) - ARCHIP_HELLO_REPLY_BASE_LEN)) {
+		fail(c, "handshake failed: %s", strerror(errno));
+		archip_client_close(c);
+		return -1;
+	}
+	if (client_key_set && client_auth(c, &h, &hr)) {
 		archip_client_close(c);
 		return -1;
 	}

@@ -35,7 +35,22 @@ struct archip_reply {
 int archip_parse_server(const char *spec, char *host, size_t hostlen,
 			uint16_t *port);
 
-/* Connect and handshake.  0, or -1 with c->error set. */
+/*
+ * The cluster key (Documentation/security.rst).  archip_key_read(): from
+ * a key file (64 hex digits, mode 0600), 0 or -1 with err set and errno
+ * (ENOENT: no such file).  archip_client_set_key(): every later connect
+ * of this process authenticates with it (NULL: none, insecure servers
+ * only).  archip_key_id(): the id a key is named by on the wire.
+ */
+int archip_key_read(const char *path, uint8_t key[ARCHIP_KEY_LEN],
+		    char *err, size_t errlen);
+void archip_client_set_key(const uint8_t key[ARCHIP_KEY_LEN]);
+uint64_t archip_key_id(const uint8_t key[ARCHIP_KEY_LEN]);
+#define ARCHIP_KEY_FILE_DEFAULT	"/etc/archip/archip.key"
+
+/* Connect and handshake (authenticated once a key is set).  0, or -1 with
+ * c->error set.
+ */
 int archip_client_connect(struct archip_client *c, const char *host,
 			  uint16_t port, uint64_t client_id, uint64_t features);
 void archip_client_close(struct archip_client *c);

@@ -15,6 +15,13 @@
  *   archip-obj -s ... fuzz FRAMES SEED   malformed frames, each on its own
  *                                        connection; all must be refused
  *   archip-obj -s ... bench OP BS QD SECS  throughput/latency of one object
+ *   archip-obj -s ... conns N            N connections one after another:
+ *                                        the handshake's cost (median us)
+ *
+ * It authenticates with the key in $ARCHIP_KEY_FILE, or else in
+ * /etc/archip/archip.key if that exists; with neither, or with
+ * ARCHIP_KEY_FILE set but empty, it connects without a key (to an
+ * --insecure server, or to see a refusal).
  *
  * Exit: 0 ok, 1 failure, 2 usage, 3 lock busy.
  */
@@ -45,7 +52,8 @@ static void usage(void)
 		"  put NAME OFF [--fua] <DATA   get NAME OFF LEN >DATA\n"
 		"  stat NAME   rm NAME   copy SRC DST   flush [NAME]\n"
 		"  discard NAME OFF LEN   lock NAME [SECS]\n"
-		"  mix CONNS OPS SEED   fuzz FRAMES SEED   bench read|write BS QD SECS\n");
+		"  mix CONNS OPS SEED   fuzz FRAMES SEED   bench read|write BS QD SECS\n"
+		"  conns N\n");
 	exit(2);
 }
 
@@ -688,6 +696,52 @@ static int cmd_bench(struct archip_client *c, int argc, char **argv)
 	return 0;
 }
 
+/* Connect, handshake (authenticated if a key is set), close: N times. */
+static int cmd_conns(int argc, char **argv)
+{
+	struct archip_client c;
+	uint64_t *t, n, i;
+
+	if (argc != 1)
+		usage();
+	n = num(argv[0]);
+	if (!n || n > 100000)
+		usage();
+	t = calloc(n, sizeof(*t));
+	if (!t)
+		return 1;
+	for (i = 0; i < n; i++) {
+		uint64_t start = now_ns();
+
+		connect_or_die(&c, i);
+		t[i] = now_ns() - start;
+		archip_client_close(&c);
+	}
+	qsort(t, n, sizeof(*t), cmp_u64);
+	printf("conns %" PRIu64 " median_us %" PRIu64 " p90_us %" PRIu64 "\n", n,
+	       t[n / 2] / 1000, t[n * 9 / 10] / 1000);
+	free(t);
+	return 0;
+}
+
+static int load_key(void)
+{
+	const char *path = getenv("ARCHIP_KEY_FILE");
+	uint8_t key[ARCHIP_KEY_LEN];
+	char err[256];
+
+	if ((path && !*path) || (!path && access(ARCHIP_KEY_FILE_DEFAULT, F_OK)))
+		return 0;
+	if (archip_key_read(path ? path : ARCHIP_KEY_FILE_DEFAULT, key, err,
+			    sizeof(err))) {
+		fprintf(stderr, "archip-obj: %s\n", err);
+		return -1;
+	}
+	archip_client_set_key(key);
+	memset(key, 0, sizeof(key));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct archip_client c;
@@ -700,6 +754,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "archip-obj: bad server '%s': use HOST[:PORT]\n", argv[2]);
 		return 2;
 	}
+	if (load_key())
+		return 1;
 	cmd = argv[3];
 	argc -= 4;
 	argv += 4;
@@ -707,6 +763,8 @@ int main(int argc, char **argv)
 		return cmd_mix(argc, argv);
 	if (!strcmp(cmd, "fuzz"))
 		return cmd_fuzz(argc, argv);
+	if (!strcmp(cmd, "conns"))
+		return cmd_conns(argc, argv);
 
 	connect_or_die(&c, getpid());
 	if (!strcmp(cmd, "put"))

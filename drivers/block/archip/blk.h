@@ -19,6 +19,8 @@
  *   blk_lock.c     fencing: the control connection, volume lock and
  *                  epoch, reconnect and take back, BIND, fence
  *   blk_conn.c     one connection to an object server (the protocol)
+ *   blk_hello.c    its handshake: hello, limits, mutual authentication
+ *                  with the module's cluster key
  *
  * Object and lock names are built only by the archip_*_name() helpers
  * below, from the formats of <linux/archip-volume.h>.
@@ -49,6 +51,7 @@ struct archip_map_args {
 	unsigned int queue_depth;
 	unsigned int loss_timeout;	/* seconds */
 	unsigned int io_timeout;	/* seconds */
+	bool insecure;			/* never authenticate (blk_hello.c) */
 };
 
 /* What LIST shows of a device (a copy: no reference held). */
@@ -60,6 +63,7 @@ struct archip_dev_info {
 	const char *state;
 	bool read_only;
 	u32 epoch;
+	u64 key_id;			/* the control connection's; 0: insecure */
 };
 
 enum archip_queue_state {

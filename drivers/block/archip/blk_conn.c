@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Client side of the object protocol in the kernel: connect and handshake
- * (every limit the server answers checked), synchronous calls (control
+ * (blk_hello.c), synchronous calls (control
  * connection, BIND), sends that never wait (the data path, blk_send.c),
  * and receives.
  */
@@ -14,11 +14,6 @@
 
 #include "blk_conn.h"
 #include "sockio.h"
-
-/* What a server may answer in its hello and still be used. */
-#define CONN_MIN_IO		4096
-#define CONN_MAX_IO		(1U << 30)
-#define CONN_MAX_INFLIGHT	65535
 
 /*
  * Socket I/O of a block device may run while the system reclaims memory
@@ -185,32 +180,6 @@ int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
 	return st;
 }
 
-/* The hello reply: a server we can use, or why not. */
-static int check_hello(const struct archip_hello_reply *hr, u64 required,
-		       const char **why)
-{
-	u32 io = le32_to_cpu(hr->max_io), inflight = le32_to_cpu(hr->max_inflight);
-
-	*why = "not an archip object server";
-	if (le32_to_cpu(hr->magic) != ARCHIP_HELLO_MAGIC)
-		return -EPROTO;
-	if (le16_to_cpu(hr->status) != ARCHIP_HELLO_OK) {
-		*why = "the object server refused the connection (see dmesg)";
-		return -ECONNREFUSED;
-	}
-	*why = "the object server speaks another protocol version: upgrade archip on all nodes";
-	if (le16_to_cpu(hr->version) != ARCHIP_PROTO_VERSION)
-		return -EPROTO;
-	*why = "the object server did not grant the locking and fencing features";
-	if ((le64_to_cpu(hr->features) & required) != required)
-		return -EPROTO;
-	*why = "the object server answered impossible limits";
-	if (io < CONN_MIN_IO || io > CONN_MAX_IO || io % 512 || !inflight ||
-	    inflight > CONN_MAX_INFLIGHT)
-		return -EPROTO;
-	return 0;
-}
-
 /* Restore the socket's own write_space before it goes (sk_callback_lock). */
 static void conn_unhook(struct archip_conn *c, struct socket *sock)
 {
@@ -250,18 +219,8 @@ static void conn_publish(struct archip_conn *c, struct socket *sock)
 }
 
 int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
-		     u64 client_id, long timeout, const char **why)
+		     u64 client_id, bool auth, long timeout, const char **why)
 {
-	const u64 required = ARCHIP_FEAT_LOCKS | ARCHIP_FEAT_FENCE;
-	struct archip_hello h = {
-		.magic = cpu_to_le32(ARCHIP_HELLO_MAGIC),
-		.version = cpu_to_le16(ARCHIP_PROTO_VERSION),
-		.len = cpu_to_le16(sizeof(h)),
-		.features = cpu_to_le64(ARCHIP_FEAT_KNOWN),
-		.required = cpu_to_le64(required),
-		.client_id = cpu_to_le64(client_id),
-	};
-	struct archip_hello_reply hr;
 	struct socket *sock;
 	bool stopped;
 	int err;
@@ -305,21 +264,9 @@ int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
 	if (err)
 		goto out;
 	tcp_sock_set_nodelay(sock->sk);
-	err = archip_sock_send_kvec(sock, &h, sizeof(h), false);
-	if (!err)
-		err = archip_conn_recv(c, &hr, sizeof(hr));
-	if (err) {
-		*why = "the object server did not answer the handshake";
+	err = archip_blk_handshake(c, sock, client_id, auth, why);
+	if (err)
 		goto out;
-	}
-	err = check_hello(&hr, required, why);
-	if (err) {
-		hr.reason[sizeof(hr.reason) - 1] = '\0';
-		pr_warn("%pISpc: %s (%s)\n", addr, *why, hr.reason);
-		goto out;
-	}
-	c->max_io = le32_to_cpu(hr.max_io);
-	c->max_inflight = le32_to_cpu(hr.max_inflight);
 	c->epoch = 0;
 	/* From now on, waits are bounded by the request timeout instead. */
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;

@@ -12,6 +12,7 @@
 
 struct socket;
 struct sock;
+struct archip_key;
 struct request;
 struct page;
 
@@ -31,14 +32,18 @@ struct archip_conn {
 	u32 max_io;
 	u32 max_inflight;
 	u32 epoch;			/* carried by every request sent */
+	u64 key_id;			/* authenticated with; 0: insecure */
 	/* Called (softirq) when a full socket has room again; set once. */
 	void (*writable)(struct archip_conn *c);
 	void (*saved_write_space)(struct sock *sk);
 };
 
 void archip_conn_init(struct archip_conn *c);
+/* @auth: prove the module's key (blk_auth.c) and have the server prove it;
+ * false: a device mapped --insecure.
+ */
 int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
-		     u64 client_id, long timeout, const char **why);
+		     u64 client_id, bool auth, long timeout, const char **why);
 void archip_conn_close(struct archip_conn *c);
 void archip_conn_shutdown(struct archip_conn *c);
 void archip_conn_stop(struct archip_conn *c);
@@ -61,5 +66,15 @@ int archip_conn_recv_rq(struct archip_conn *c, struct request *rq, u32 off,
 int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
 		     u64 off, u32 len, const void *data, u32 data_len,
 		     void *out, u32 out_len, long timeout, int *err);
+
+/* blk_hello.c: the handshake and the module's cluster key (its id only
+ * ever leaves it).  The handshake fills c->max_io, max_inflight, key_id.
+ */
+int archip_blk_handshake(struct archip_conn *c, struct socket *sock,
+			 u64 client_id, bool auth, const char **why);
+int archip_blk_key_set(const u8 *key, u64 *id);
+bool archip_blk_key_get(struct archip_key *out);
+u64 archip_blk_key_id(void);
+void archip_blk_key_wipe(void);
 
 #endif

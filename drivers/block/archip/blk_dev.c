@@ -257,6 +257,7 @@ int archip_dev_info(int pos, struct archip_dev_info *info)
 		info->state = archip_dev_state(dev);
 		info->read_only = dev->args.read_only;
 		info->epoch = dev->epoch;
+		info->key_id = READ_ONCE(dev->ctrl.key_id);
 		mutex_unlock(&devs_lock);
 		return 0;
 	}

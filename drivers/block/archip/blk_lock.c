@@ -50,7 +50,8 @@ static int vol_connect(struct archip_dev *dev, const char **why)
 	for (i = 0; i < dev->args.nr_servers; i++) {
 		s = (dev->ctrl_server + i) % dev->args.nr_servers;
 		err = archip_conn_open(&dev->ctrl, &dev->args.servers[s],
-				       dev->client_id, CONNECT_WAIT, why);
+				       dev->client_id, !dev->args.insecure,
+				       CONNECT_WAIT, why);
 		if (!err) {
 			dev->ctrl_server = s;
 			return 0;

@@ -31,6 +31,7 @@ static void __exit archip_blk_exit(void)
 {
 	archip_blk_netlink_uninit();
 	archip_dev_uninit();
+	archip_blk_key_wipe();
 }
 
 module_init(archip_blk_init);

@@ -100,6 +100,13 @@ static blk_status_t archip_queue_rq(struct blk_mq_hw_ctx *hctx,
 	default:
 		return BLK_STS_NOTSUPP;
 	}
+	/*
+	 * A read-only map holds no lock and no epoch: nothing it sends may
+	 * change data.  The block layer only warns about a write to a
+	 * read-only disk (bio_check_ro()), so refuse it here.
+	 */
+	if (dev->args.read_only && req_op(rq) != REQ_OP_READ)
+		return BLK_STS_IOERR;
 	n = archip_rq_nr_parts(dev, rq);
 	last = ((blk_rq_pos(rq) << SECTOR_SHIFT) + blk_rq_bytes(rq) - 1) >>
 	       dev->obj_shift;

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The "archip_blk" generic netlink family, modelled on nbd's: MAP answers
- * with the index of the new device, LIST is a dump, UNMAP takes an index.
- * Strict attribute validation; every command needs CAP_SYS_ADMIN; every
- * refusal carries an extack message that archipctl prints.
+ * with the index of the new device, LIST is a dump, UNMAP takes an index,
+ * KEY sets the cluster key (blk_hello.c) and answers with its id.
+ * Strict attribute validation; every command is GENL_ADMIN_PERM, i.e.
+ * needs CAP_NET_ADMIN (as nbd's family does: a caller that may configure
+ * the network's endpoints may map a volume over it); every refusal
+ * carries an extack message that archipctl prints.
  */
 #include <linux/blkdev.h>
 #include <linux/inet.h>
@@ -23,6 +26,8 @@ static const struct nla_policy blk_policy[ARCHIP_BLK_A_MAX + 1] = {
 	[ARCHIP_BLK_A_LOSS_TIMEOUT]	= NLA_POLICY_RANGE(NLA_U32, 1, 3600),
 	[ARCHIP_BLK_A_FORCE]		= { .type = NLA_FLAG },
 	[ARCHIP_BLK_A_IO_TIMEOUT]	= NLA_POLICY_RANGE(NLA_U32, 1, 3600),
+	[ARCHIP_BLK_A_KEY]		= NLA_POLICY_EXACT_LEN(ARCHIP_KEY_LEN),
+	[ARCHIP_BLK_A_INSECURE]		= { .type = NLA_FLAG },
 };
 
 static struct genl_family blk_family;
@@ -85,6 +90,8 @@ static int fill_dev(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	    nla_put_string(skb, ARCHIP_BLK_A_SERVER, srv) ||
 	    nla_put_string(skb, ARCHIP_BLK_A_STATE, d->state) ||
 	    nla_put_u32(skb, ARCHIP_BLK_A_EPOCH, d->epoch) ||
+	    (d->key_id && nla_put_u64_64bit(skb, ARCHIP_BLK_A_KEY_ID, d->key_id,
+					    ARCHIP_BLK_A_PAD)) ||
 	    (d->read_only && nla_put_flag(skb, ARCHIP_BLK_A_READ_ONLY))) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
@@ -140,6 +147,13 @@ static int map_doit(struct sk_buff *skb, struct genl_info *info)
 		goto out;
 	}
 	args->read_only = nla_get_flag(a[ARCHIP_BLK_A_READ_ONLY]);
+	args->insecure = nla_get_flag(a[ARCHIP_BLK_A_INSECURE]);
+	if (!args->insecure && !archip_blk_key_id()) {
+		NL_SET_ERR_MSG(info->extack,
+			       "no cluster key loaded on this hypervisor: archipctl key load (or map --insecure)");
+		err = -ENOKEY;
+		goto out;
+	}
 	if (a[ARCHIP_BLK_A_NR_QUEUES])
 		args->nr_queues = nla_get_u32(a[ARCHIP_BLK_A_NR_QUEUES]);
 	if (a[ARCHIP_BLK_A_QUEUE_DEPTH])
@@ -189,6 +203,37 @@ static int unmap_doit(struct sk_buff *skb, struct genl_info *info)
 	return err;
 }
 
+static int key_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+	u64 id;
+	int err;
+
+	if (!info->attrs[ARCHIP_BLK_A_KEY]) {
+		NL_SET_ERR_MSG(info->extack, "KEY needs a key");
+		return -EINVAL;
+	}
+	err = archip_blk_key_set(nla_data(info->attrs[ARCHIP_BLK_A_KEY]), &id);
+	if (err) {
+		NL_SET_ERR_MSG(info->extack,
+			       "cannot use hmac(sha256): is CONFIG_CRYPTO_HMAC and SHA256 in this kernel?");
+		return err;
+	}
+	pr_info("cluster key %016llx loaded\n", id);
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &blk_family, 0, ARCHIP_BLK_CMD_KEY);
+	if (!hdr || nla_put_u64_64bit(msg, ARCHIP_BLK_A_KEY_ID, id,
+				      ARCHIP_BLK_A_PAD)) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
 static const struct genl_small_ops blk_ops[] = {
 	{
 		.cmd = ARCHIP_BLK_CMD_MAP,
@@ -203,6 +248,11 @@ static const struct genl_small_ops blk_ops[] = {
 	{
 		.cmd = ARCHIP_BLK_CMD_LIST,
 		.dumpit = list_dumpit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ARCHIP_BLK_CMD_KEY,
+		.doit = key_doit,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

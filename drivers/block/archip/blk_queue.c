@@ -63,7 +63,8 @@ static int queue_connect(struct archip_queue *q)
 	for (i = 0; i < dev->args.nr_servers && !dev_stopping(dev); i++) {
 		s = (q->server + i) % dev->args.nr_servers;
 		err = archip_conn_open(&q->conn, &dev->args.servers[s],
-				       dev->client_id, CONNECT_WAIT, &why);
+				       dev->client_id, !dev->args.insecure,
+				       CONNECT_WAIT, &why);
 		if (err)
 			continue;
 		if (q->conn.max_io < need) {

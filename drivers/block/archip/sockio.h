@@ -103,4 +103,19 @@ static inline int archip_sock_recv_kvec(struct socket *sock, void *data,
 	return archip_sock_recv(sock, &msg, len);
 }
 
+/* Read and drop @len bytes (what a refused frame still carries). */
+static inline int archip_sock_recv_skip(struct socket *sock, u32 len)
+{
+	char scratch[256];
+	int err = 0;
+
+	while (len && !err) {
+		u32 n = min_t(u32, len, sizeof(scratch));
+
+		err = archip_sock_recv_kvec(sock, scratch, n);
+		len -= n;
+	}
+	return err;
+}
+
 #endif

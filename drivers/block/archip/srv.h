@@ -7,9 +7,11 @@
  *   srv_netlink.c  the archip_srv generic netlink family (start, stop,
  *                  status)
  *   srv_server.c   the server's life: store, listener, accept, stop
- *   srv_conn.c     a connection's life: handshake, the receive loop that
- *                  validates frames (srv_frame.c) and hands requests to
- *                  the workqueues, replies, the reference count
+ *   srv_conn.c     a connection's life: the receive loop that validates
+ *                  frames (srv_frame.c) and hands requests to the
+ *                  workqueues, replies, the reference count
+ *   srv_hello.c    the handshake: hello, features, limits, authentication
+ *                  with the server's keys; replacing the keys
  *   srv_frame.c    the one check of a request frame
  *   srv_io.c       executing a request on the store
  *   srv_lock.c     fencing: volume locks, epochs, BIND, lock files; waits
@@ -17,8 +19,9 @@
  *   srv_store.c    objects as files on OCFS2 (srv_store.h)
  *   srv_fault.c    fault injection for the tests
  *
- * Calls go down this list only (netlink and server to conn, conn to frame,
- * io and lock, io to lock and store), never back up.
+ * Calls go down this list only (netlink and server to conn and hello,
+ * conn to hello, frame, io and lock, io to lock and store), never back up;
+ * hello ends a connection through archip_srv_conn_end().
  */
 #ifndef _ARCHIP_SRV_H
 #define _ARCHIP_SRV_H
@@ -34,11 +37,15 @@
 #include <linux/archip.h>
 
 #include "srv_store.h"
+#include "auth.h"
 
 struct socket;
 struct sock;
 struct sk_buff;
 struct archip_srv_held;
+
+/* Keys accepted at once: the current one and, during a rotation, the next. */
+#define ARCHIP_SRV_MAX_KEYS	2
 
 struct archip_srv_config {
 	__be32 addr;
@@ -85,6 +92,14 @@ struct archip_srv {
 	bool stopping;
 	u64 server_id;
 
+	/* srv_hello.c: the keys connections authenticate with; none:
+	 * --insecure.  keys_gen grows with each new set.
+	 */
+	spinlock_t keys_lock;
+	struct archip_key keys[ARCHIP_SRV_MAX_KEYS];
+	unsigned int nr_keys;
+	unsigned int keys_gen;
+
 	struct archip_op_stats ops[ARCHIP_OP_MAX + 1];
 };
 
@@ -120,6 +135,8 @@ struct archip_srv_conn {
 
 	u64 client_id;
 	u64 features;
+	u64 key_id;			/* authenticated with; 0: insecure */
+	bool auth_done;			/* under srv->keys_lock (srv_hello.c) */
 	u32 max_io;
 	u32 max_inflight;
 
@@ -184,13 +201,22 @@ struct archip_srv_io {
 /* srv_server.c: the one server of this node, under archip_srv_mutex. */
 extern struct mutex archip_srv_mutex;
 extern struct archip_srv *archip_srv_running;
-int archip_srv_start(const struct archip_srv_config *cfg, const char **why);
+int archip_srv_start(const struct archip_srv_config *cfg,
+		     const struct archip_key *keys, unsigned int nr_keys,
+		     const char **why);
 void archip_srv_stop(void);
 
 /* srv_conn.c */
 int archip_srv_conn_create(struct archip_srv *srv, struct socket *sock);
 void archip_srv_conn_shutdown_all(struct archip_srv *srv);
 void archip_srv_conn_reap(struct archip_srv *srv, bool all);
+void archip_srv_conn_end(struct archip_srv_conn *c);
+
+/* srv_hello.c */
+int archip_srv_handshake(struct archip_srv_conn *c, bool busy);
+unsigned int archip_srv_keys_set(struct archip_srv *srv,
+				 const struct archip_key *keys,
+				 unsigned int nr);
 
 /* srv_frame.c */
 int archip_srv_frame_check(const struct archip_srv_conn *c,

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A client connection: the handshake, then a receive loop that validates
+ * A client connection: the handshake (srv_hello.c), then a receive loop that validates
  * each request frame (srv_frame.c), reads its payload and hands it to a
  * workqueue (lock requests to srv_lock.c's, in order; the others to the
  * I/O workqueue), so the requests of one connection run concurrently and
@@ -33,8 +33,6 @@
 #include "sockio.h"
 
 #define CONN_BUDGET		(8u << 20)
-#define HELLO_TIMEOUT		(10 * HZ)
-#define HELLO_MAX_LEN		4096
 
 static int recv_all(struct archip_srv_conn *c, void *data, size_t len)
 {
@@ -48,26 +46,6 @@ static int recv_buf(struct archip_srv_conn *c, struct archip_buf *buf)
 	iov_iter_bvec(&msg.msg_iter, ITER_DEST, buf->bvec, buf->nr_pages,
 		      buf->len);
 	return archip_sock_recv(c->sock, &msg, buf->len);
-}
-
-/* Read and drop @len bytes: the payload of a request we refuse. */
-static int recv_skip(struct archip_srv_conn *c, u32 len)
-{
-	char scratch[256];
-	int err = 0;
-
-	while (len && !err) {
-		u32 n = min_t(u32, len, sizeof(scratch));
-
-		err = recv_all(c, scratch, n);
-		len -= n;
-	}
-	return err;
-}
-
-static int send_kvec(struct archip_srv_conn *c, const void *data, size_t len, bool more)
-{
-	return archip_sock_send_kvec(c->sock, data, len, more);
 }
 
 static void send_reply(struct archip_srv_conn *c, u64 tag, int status,
@@ -246,7 +224,7 @@ static int recv_request(struct archip_srv_conn *c)
 	} else if (io->op == ARCHIP_OP_COPY) {
 		err = recv_name(c, io->name2, dlen);
 	} else {
-		err = recv_skip(c, dlen);
+		err = archip_sock_recv_skip(c->sock, dlen);
 	}
 	if (err) {
 		io_done(io);
@@ -258,74 +236,6 @@ static int recv_request(struct archip_srv_conn *c)
 	else
 		queue_delayed_work(c->srv->io_wq, &io->work, 0);
 	return 0;
-}
-
-static int hello_reply(struct archip_srv_conn *c, u16 status, const char *reason)
-{
-	struct archip_srv *srv = c->srv;
-	struct archip_hello_reply hr = {
-		.magic = cpu_to_le32(ARCHIP_HELLO_MAGIC),
-		.version = cpu_to_le16(ARCHIP_PROTO_VERSION),
-		.status = cpu_to_le16(status),
-		.features = cpu_to_le64(c->features),
-		.server_id = cpu_to_le64(srv->server_id),
-		.max_io = cpu_to_le32(c->max_io),
-		.max_inflight = cpu_to_le32(c->max_inflight),
-	};
-
-	strscpy(hr.reason, reason, sizeof(hr.reason));
-	if (status != ARCHIP_HELLO_OK)
-		pr_info_ratelimited("%pISpc: refused: %s\n", &c->peer, reason);
-	return send_kvec(c, &hr, sizeof(hr), false) ?: (status ? -EPROTO : 0);
-}
-
-static int handshake(struct archip_srv_conn *c, bool busy)
-{
-	struct archip_srv *srv = c->srv;
-	struct archip_hello h;
-	u64 required;
-	u32 len, io, inflight;
-	int err;
-
-	c->sock->sk->sk_rcvtimeo = HELLO_TIMEOUT;
-	err = recv_all(c, &h, sizeof(h));
-	if (err)
-		return err;
-	if (le32_to_cpu(h.magic) != ARCHIP_HELLO_MAGIC)
-		return hello_reply(c, ARCHIP_HELLO_BAD_MAGIC,
-				   "not an archip client (bad magic)");
-	if (le16_to_cpu(h.version) != ARCHIP_PROTO_VERSION)
-		return hello_reply(c, ARCHIP_HELLO_BAD_VERSION,
-				   "protocol version not supported (server speaks 2): update archip");
-	len = le16_to_cpu(h.len);
-	if (len < sizeof(h) || len > HELLO_MAX_LEN)
-		return hello_reply(c, ARCHIP_HELLO_BAD_LIMITS, "bad hello length");
-	/* A newer client's longer hello: the extra fields are not for us. */
-	err = recv_skip(c, len - sizeof(h));
-	if (err)
-		return err;
-	c->sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
-
-	c->client_id = le64_to_cpu(h.client_id);
-	c->features = le64_to_cpu(h.features) & ARCHIP_FEAT_KNOWN;
-	required = le64_to_cpu(h.required);
-	if (required & ~ARCHIP_FEAT_KNOWN)
-		return hello_reply(c, ARCHIP_HELLO_BAD_FEATURES,
-				   "client requires features this server lacks");
-	c->features |= required;
-
-	io = le32_to_cpu(h.max_io);
-	inflight = le32_to_cpu(h.max_inflight);
-	c->max_io = io ? min(io, srv->cfg.max_io) : srv->cfg.max_io;
-	c->max_inflight = inflight ? min(inflight, srv->cfg.max_inflight) :
-				     srv->cfg.max_inflight;
-	if (c->max_io < 4096)
-		return hello_reply(c, ARCHIP_HELLO_BAD_LIMITS,
-				   "max_io below 4096 bytes");
-	if (busy)
-		return hello_reply(c, ARCHIP_HELLO_BUSY,
-				   "server at its connection limit");
-	return hello_reply(c, ARCHIP_HELLO_OK, "ok");
 }
 
 static void conn_release(struct kref *ref)
@@ -355,7 +265,7 @@ static int rx_main(void *data)
 	struct archip_srv_rx *rx = c->rx;
 	int err;
 
-	err = handshake(c, c->busy);
+	err = archip_srv_handshake(c, c->busy);
 	while (!err)
 		err = recv_request(c);
 
@@ -460,11 +370,17 @@ void archip_srv_conn_shutdown_all(struct archip_srv *srv)
 	struct archip_srv_conn *c;
 
 	mutex_lock(&srv->conns_mutex);
-	list_for_each_entry(c, &srv->conns, node) {
-		/* Lock waits give up at their next try; so does the budget. */
-		WRITE_ONCE(c->closing, true);
-		kernel_sock_shutdown(c->sock, SHUT_RDWR);
-		wake_up(&c->budget_wait);
-	}
+	list_for_each_entry(c, &srv->conns, node)
+		archip_srv_conn_end(c);
 	mutex_unlock(&srv->conns_mutex);
+}
+
+/* End one connection (under conns_mutex); it cleans itself up. */
+void archip_srv_conn_end(struct archip_srv_conn *c)
+{
+	lockdep_assert_held(&c->srv->conns_mutex);
+	/* Lock waits give up at their next try; so does the budget. */
+	WRITE_ONCE(c->closing, true);
+	kernel_sock_shutdown(c->sock, SHUT_RDWR);
+	wake_up(&c->budget_wait);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The "archip_srv" generic netlink family: START, STOP and STATUS of this
- * node's object server.  All commands need CAP_NET_ADMIN; attributes are
+ * The "archip_srv" generic netlink family: START, STOP, STATUS and KEYS of
+ * this node's object server.  All commands need CAP_NET_ADMIN; attributes are
  * validated strictly by the policy, and every refusal carries an extack
  * message that archipctl prints.
  */
@@ -25,13 +25,54 @@ static const struct nla_policy srv_policy[ARCHIP_SRV_A_MAX + 1] = {
 	[ARCHIP_SRV_A_MAX_IO]		= { .type = NLA_U32 },
 	[ARCHIP_SRV_A_MAX_INFLIGHT]	= NLA_POLICY_RANGE(NLA_U32, 1, 1024),
 	[ARCHIP_SRV_A_LEASE]		= NLA_POLICY_RANGE(NLA_U32, 3, 3600),
+	[ARCHIP_SRV_A_KEY]		= NLA_POLICY_EXACT_LEN(ARCHIP_KEY_LEN),
+	[ARCHIP_SRV_A_KEY2]		= NLA_POLICY_EXACT_LEN(ARCHIP_KEY_LEN),
+	[ARCHIP_SRV_A_INSECURE]		= { .type = NLA_FLAG },
 };
+
+/*
+ * The keys of START or KEYS, with their ids: 0, 1 or 2 of them; a KEY2
+ * without a KEY, or the same key twice, is refused.
+ */
+static int get_keys(struct genl_info *info, struct archip_key *keys,
+		    unsigned int *nr)
+{
+	static const int attrs[] = { ARCHIP_SRV_A_KEY, ARCHIP_SRV_A_KEY2 };
+	struct nlattr **a = info->attrs;
+	unsigned int i;
+	int err;
+
+	*nr = 0;
+	if (a[ARCHIP_SRV_A_KEY2] && !a[ARCHIP_SRV_A_KEY]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[ARCHIP_SRV_A_KEY2],
+				    "a second key needs a first");
+		return -EINVAL;
+	}
+	for (i = 0; i < ARRAY_SIZE(attrs) && a[attrs[i]]; i++) {
+		nla_memcpy(keys[i].key, a[attrs[i]], ARCHIP_KEY_LEN);
+		err = archip_auth_key_id(&keys[i]);
+		if (err) {
+			NL_SET_ERR_MSG(info->extack,
+				       "cannot use hmac(sha256): is CONFIG_CRYPTO_HMAC and SHA256 in this kernel?");
+			return err;
+		}
+		*nr = i + 1;
+	}
+	if (*nr == 2 && keys[0].id == keys[1].id) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[ARCHIP_SRV_A_KEY2],
+				    "the second key is the first one again");
+		return -EINVAL;
+	}
+	return 0;
+}
 
 static struct genl_family srv_family;
 
 static int start_doit(struct sk_buff *skb, struct genl_info *info)
 {
+	struct archip_key keys[ARCHIP_SRV_MAX_KEYS] = { };
 	struct archip_srv_config *cfg;
+	unsigned int nr_keys;
 	struct nlattr **a = info->attrs;
 	const char *why = NULL;
 	int err;
@@ -70,13 +111,76 @@ static int start_doit(struct sk_buff *skb, struct genl_info *info)
 		return -EINVAL;
 	}
 
+	err = get_keys(info, keys, &nr_keys);
+	if (err)
+		goto out;
+	err = -EINVAL;
+	if (nr_keys && a[ARCHIP_SRV_A_INSECURE]) {
+		NL_SET_ERR_MSG_ATTR(info->extack, a[ARCHIP_SRV_A_INSECURE],
+				    "a key and --insecure exclude each other");
+		goto out;
+	}
+	if (!nr_keys && !a[ARCHIP_SRV_A_INSECURE]) {
+		NL_SET_ERR_MSG(info->extack,
+			       "the server needs the cluster key (archipctl key generate; --key-file), or --insecure");
+		goto out;
+	}
+
 	mutex_lock(&archip_srv_mutex);
-	err = archip_srv_start(cfg, &why);
+	err = archip_srv_start(cfg, keys, nr_keys, &why);
 	mutex_unlock(&archip_srv_mutex);
 	/* why points to a string literal, as extack messages must. */
 	if (err && why && info->extack)
 		info->extack->_msg = why;
+out:
+	memzero_explicit(keys, sizeof(keys));
 	kfree(cfg);
+	return err;
+}
+
+static int keys_doit(struct sk_buff *skb, struct genl_info *info)
+{
+	struct archip_key keys[ARCHIP_SRV_MAX_KEYS] = { };
+	unsigned int nr, ended = 0;
+	struct sk_buff *msg;
+	void *hdr;
+	int err;
+
+	err = get_keys(info, keys, &nr);
+	if (err)
+		goto out;
+	err = -EINVAL;
+	if (!nr) {
+		NL_SET_ERR_MSG(info->extack, "KEYS needs at least one key");
+		goto out;
+	}
+	err = -ENOMEM;
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		goto out;
+	mutex_lock(&archip_srv_mutex);
+	if (archip_srv_running)
+		ended = archip_srv_keys_set(archip_srv_running, keys, nr);
+	else
+		err = -ENOENT;
+	mutex_unlock(&archip_srv_mutex);
+	if (err == -ENOENT) {
+		NL_SET_ERR_MSG(info->extack, "no server is running on this node");
+		nlmsg_free(msg);
+		goto out;
+	}
+	pr_info("keys replaced: %016llx%s; %u connection(s) ended\n",
+		keys[0].id, nr > 1 ? " and a second" : "", ended);
+	err = -EMSGSIZE;
+	hdr = genlmsg_put_reply(msg, info, &srv_family, 0, ARCHIP_SRV_CMD_KEYS);
+	if (!hdr || nla_put_u32(msg, ARCHIP_SRV_A_ENDED, ended)) {
+		nlmsg_free(msg);
+		goto out;
+	}
+	genlmsg_end(msg, hdr);
+	err = genlmsg_reply(msg, info);
+out:
+	memzero_explicit(keys, sizeof(keys));
 	return err;
 }
 
@@ -149,6 +253,9 @@ static int put_conns(struct sk_buff *skb, struct archip_srv *srv)
 		    nla_put_u32(skb, ARCHIP_CONN_A_LOCKS,
 				READ_ONCE(c->nr_locks)) ||
 		    nla_put_u32(skb, ARCHIP_CONN_A_EPOCH, READ_ONCE(c->epoch)) ||
+		    (READ_ONCE(c->key_id) &&
+		     nla_put_u64_64bit(skb, ARCHIP_CONN_A_KEY_ID,
+				       READ_ONCE(c->key_id), ARCHIP_CONN_A_PAD)) ||
 		    /* bound is whole once bound_set is (srv_lock.c) */
 		    (smp_load_acquire(&c->bound_set) &&
 		     nla_put_string(skb, ARCHIP_CONN_A_BOUND, c->bound))) {
@@ -161,6 +268,27 @@ static int put_conns(struct sk_buff *skb, struct archip_srv *srv)
 	if (err)
 		return err;
 	nla_nest_end(skb, conns);
+	return 0;
+}
+
+/* Ids only: a key itself is never reported. */
+static int put_keys(struct sk_buff *skb, struct archip_srv *srv)
+{
+	u64 ids[ARCHIP_SRV_MAX_KEYS] = { };
+	unsigned int nr, i;
+
+	spin_lock(&srv->keys_lock);
+	nr = srv->nr_keys;
+	for (i = 0; i < nr; i++)
+		ids[i] = srv->keys[i].id;
+	spin_unlock(&srv->keys_lock);
+	if (!nr)
+		return nla_put_flag(skb, ARCHIP_SRV_A_INSECURE);
+	if (nla_put_u64_64bit(skb, ARCHIP_SRV_A_KEY_ID, ids[0], ARCHIP_SRV_A_PAD))
+		return -EMSGSIZE;
+	if (nr > 1 &&
+	    nla_put_u64_64bit(skb, ARCHIP_SRV_A_KEY2_ID, ids[1], ARCHIP_SRV_A_PAD))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -190,7 +318,7 @@ static int status_doit(struct sk_buff *skb, struct genl_info *info)
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_IO, srv->cfg.max_io) ||
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_INFLIGHT, srv->cfg.max_inflight) ||
 	     nla_put_u32(msg, ARCHIP_SRV_A_LEASE, srv->cfg.lease) ||
-	     put_ops(msg, srv) || put_conns(msg, srv)))
+	     put_keys(msg, srv) || put_ops(msg, srv) || put_conns(msg, srv)))
 		goto err_unlock;
 	mutex_unlock(&archip_srv_mutex);
 
@@ -219,6 +347,11 @@ static const struct genl_small_ops srv_ops[] = {
 	{
 		.cmd = ARCHIP_SRV_CMD_STATUS,
 		.doit = status_doit,
+		.flags = GENL_ADMIN_PERM,
+	},
+	{
+		.cmd = ARCHIP_SRV_CMD_KEYS,
+		.doit = keys_doit,
 		.flags = GENL_ADMIN_PERM,
 	},
 };

@@ -115,7 +115,9 @@ static void listen_stop(struct archip_srv *srv)
 	srv->listener = NULL;
 }
 
-int archip_srv_start(const struct archip_srv_config *cfg, const char **why)
+int archip_srv_start(const struct archip_srv_config *cfg,
+		     const struct archip_key *keys, unsigned int nr_keys,
+		     const char **why)
 {
 	struct archip_srv *srv;
 	int err;
@@ -134,6 +136,9 @@ int archip_srv_start(const struct archip_srv_config *cfg, const char **why)
 	INIT_LIST_HEAD(&srv->rx_threads);
 	mutex_init(&srv->conns_mutex);
 	init_waitqueue_head(&srv->conns_wait);
+	spin_lock_init(&srv->keys_lock);
+	memcpy(srv->keys, keys, nr_keys * sizeof(*keys));
+	srv->nr_keys = nr_keys;
 	INIT_WORK(&srv->accept_work, accept_work);
 
 	err = -ENOMEM;
@@ -156,8 +161,13 @@ int archip_srv_start(const struct archip_srv_config *cfg, const char **why)
 		goto err_store;
 
 	archip_srv_running = srv;
-	pr_info("serving %s (store layout %d) on %pI4:%u\n", cfg->root,
-		srv->store.layout, &cfg->addr, cfg->port);
+	if (nr_keys)
+		pr_info("serving %s (store layout %d) on %pI4:%u, key %016llx%s\n",
+			cfg->root, srv->store.layout, &cfg->addr, cfg->port,
+			keys[0].id, nr_keys > 1 ? " and a second" : "");
+	else
+		pr_warn("serving %s (store layout %d) on %pI4:%u WITHOUT authentication (--insecure): anyone who reaches the port can read and overwrite every volume\n",
+			cfg->root, srv->store.layout, &cfg->addr, cfg->port);
 	return 0;
 
 err_store:
@@ -169,7 +179,7 @@ err_io_wq:
 err_accept_wq:
 	destroy_workqueue(srv->accept_wq);
 err_free:
-	kfree(srv);
+	kfree_sensitive(srv);
 	return err;
 }
 
@@ -198,5 +208,5 @@ void archip_srv_stop(void)
 	archip_store_close(&srv->store);
 	archip_srv_running = NULL;
 	pr_info("stopped\n");
-	kfree(srv);
+	kfree_sensitive(srv);
 }

@@ -17,6 +17,7 @@ enum archip_srv_cmd {
 	ARCHIP_SRV_CMD_START,
 	ARCHIP_SRV_CMD_STOP,
 	ARCHIP_SRV_CMD_STATUS,
+	ARCHIP_SRV_CMD_KEYS,	/* replace the keys: KEY, optional KEY2 */
 	__ARCHIP_SRV_CMD_MAX,
 };
 #define ARCHIP_SRV_CMD_MAX (__ARCHIP_SRV_CMD_MAX - 1)
@@ -37,6 +38,21 @@ enum archip_srv_attr {
 	ARCHIP_SRV_A_LEASE,		/* u32 seconds: a silent client's
 					 * connections (and locks) end
 					 */
+	ARCHIP_SRV_A_KEY,		/* binary, ARCHIP_KEY_LEN: the cluster
+					 * key (START, KEYS); never reported
+					 */
+	ARCHIP_SRV_A_KEY2,		/* binary: a second key accepted too
+					 * (a rotation)
+					 */
+	ARCHIP_SRV_A_INSECURE,		/* flag: START without keys; STATUS:
+					 * the server runs so
+					 */
+	ARCHIP_SRV_A_KEY_ID,		/* u64 (STATUS): the key's id */
+	ARCHIP_SRV_A_KEY2_ID,		/* u64 (STATUS) */
+	ARCHIP_SRV_A_PAD,
+	ARCHIP_SRV_A_ENDED,		/* u32 (KEYS reply): connections ended
+					 * because their key was removed
+					 */
 	__ARCHIP_SRV_A_MAX,
 };
 #define ARCHIP_SRV_A_MAX (__ARCHIP_SRV_A_MAX - 1)
@@ -52,6 +68,9 @@ enum archip_conn_attr {
 	ARCHIP_CONN_A_PAD,
 	ARCHIP_CONN_A_BOUND,		/* string: lock the connection writes for */
 	ARCHIP_CONN_A_EPOCH,		/* u32: its epoch */
+	ARCHIP_CONN_A_KEY_ID,		/* u64: the key it authenticated
+					 * with (absent: insecure)
+					 */
 	__ARCHIP_CONN_A_MAX,
 };
 #define ARCHIP_CONN_A_MAX (__ARCHIP_CONN_A_MAX - 1)
@@ -77,6 +96,9 @@ enum archip_blk_cmd {
 	ARCHIP_BLK_CMD_MAP,	/* reply: INDEX, DEVICE */
 	ARCHIP_BLK_CMD_UNMAP,	/* INDEX, optional FORCE */
 	ARCHIP_BLK_CMD_LIST,	/* dump: one message per device */
+	ARCHIP_BLK_CMD_KEY,	/* KEY: the key every later connection
+				 * authenticates with; reply: KEY_ID
+				 */
 	__ARCHIP_BLK_CMD_MAX,
 };
 #define ARCHIP_BLK_CMD_MAX (__ARCHIP_BLK_CMD_MAX - 1)
@@ -98,6 +120,12 @@ enum archip_blk_attr {
 	ARCHIP_BLK_A_PAD,
 	ARCHIP_BLK_A_IO_TIMEOUT,	/* u32 seconds, default 30 */
 	ARCHIP_BLK_A_EPOCH,		/* u32: lock epoch held (LIST) */
+	ARCHIP_BLK_A_KEY,		/* binary, ARCHIP_KEY_LEN (KEY) */
+	ARCHIP_BLK_A_KEY_ID,		/* u64: the module's key (KEY reply,
+					 * LIST: the key of a device's
+					 * connections; absent: insecure)
+					 */
+	ARCHIP_BLK_A_INSECURE,		/* flag (MAP): never authenticate */
 	__ARCHIP_BLK_A_MAX,
 };
 #define ARCHIP_BLK_A_MAX (__ARCHIP_BLK_A_MAX - 1)

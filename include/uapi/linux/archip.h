@@ -18,7 +18,7 @@
 #define ARCHIP_HELLO_MAGIC	0x50494843	/* "CHIP" */
 #define ARCHIP_REQ_MAGIC	0x51504941	/* "AIPQ" */
 #define ARCHIP_REP_MAGIC	0x52504941	/* "AIPR" */
-#define ARCHIP_PROTO_VERSION	2
+#define ARCHIP_PROTO_VERSION	3	/* 3: authenticated handshake */
 #define ARCHIP_DEFAULT_PORT	7890
 
 /* Feature bits, negotiated in the handshake: the server grants the AND. */
@@ -26,8 +26,38 @@
 #define ARCHIP_FEAT_LOCKS	(1ULL << 1)	/* ACQUIRE / RELEASE */
 #define ARCHIP_FEAT_LIST	(1ULL << 2)	/* LIST */
 #define ARCHIP_FEAT_FENCE	(1ULL << 3)	/* BIND, epochs on requests */
+#define ARCHIP_FEAT_AUTH	(1ULL << 4)	/* the handshake authenticates
+						 * both sides (granted, never
+						 * asked for: see below)
+						 */
 #define ARCHIP_FEAT_KNOWN	(ARCHIP_FEAT_COPY | ARCHIP_FEAT_LOCKS | \
-				 ARCHIP_FEAT_LIST | ARCHIP_FEAT_FENCE)
+				 ARCHIP_FEAT_LIST | ARCHIP_FEAT_FENCE | \
+				 ARCHIP_FEAT_AUTH)
+
+/*
+ * Authentication (Documentation/security.rst): client and server share a
+ * cluster key of ARCHIP_KEY_LEN random bytes; a key is named on the wire
+ * by its id, the first 8 bytes (little-endian) of
+ * HMAC-SHA256(key, ARCHIP_AUTH_KEY_ID_LABEL).  Each side proves it holds
+ * the key by an HMAC-SHA256 over the other side's fresh nonce and the
+ * whole exchange:
+ *
+ *   server proof = HMAC(key, ARCHIP_AUTH_SERVER_LABEL || hello ||
+ *                            hello_reply up to its proof)
+ *   client proof = HMAC(key, ARCHIP_AUTH_CLIENT_LABEL || hello ||
+ *                            hello_reply)
+ *
+ * (labels without their NUL; hello and hello_reply as the structures
+ * below, as sent).  The labels differ, so no proof of one side is ever
+ * a proof of the other.
+ */
+#define ARCHIP_KEY_LEN			32
+#define ARCHIP_NONCE_LEN		32
+#define ARCHIP_PROOF_LEN		32
+#define ARCHIP_AUTH_KEY_ID_LABEL	"archip-v3 key id"
+#define ARCHIP_AUTH_SERVER_LABEL	"archip-v3 server proof"
+#define ARCHIP_AUTH_CLIENT_LABEL	"archip-v3 client proof"
+#define ARCHIP_AUTH_MAGIC		0x48545541	/* "AUTH" */
 
 /*
  * Sent first by the client.  max_io and max_inflight are what the client
@@ -42,7 +72,13 @@ struct archip_hello {
 	__le64 client_id;	/* chosen by the client, shown by the server */
 	__le32 max_io;		/* max payload of one request, bytes */
 	__le32 max_inflight;	/* max requests in flight on this connection */
+	/* Protocol 3 */
+	__u8 nonce[ARCHIP_NONCE_LEN];	/* fresh random bytes */
+	__le64 key_id;		/* the client's key; 0: it has none */
 };
+
+/* The part of a hello every version shares: what a server reads first. */
+#define ARCHIP_HELLO_BASE_LEN	40
 
 enum archip_hello_status {
 	ARCHIP_HELLO_OK = 0,
@@ -51,6 +87,11 @@ enum archip_hello_status {
 	ARCHIP_HELLO_BAD_FEATURES,	/* a required feature is missing */
 	ARCHIP_HELLO_BAD_LIMITS,
 	ARCHIP_HELLO_BUSY,		/* too many connections */
+	ARCHIP_HELLO_NEED_KEY,		/* the server authenticates: the
+					 * client has no key
+					 */
+	ARCHIP_HELLO_UNKNOWN_KEY,	/* not one of the server's keys */
+	ARCHIP_HELLO_BAD_PROOF,		/* struct archip_auth: wrong proof */
 };
 
 #define ARCHIP_REASON_LEN	64
@@ -63,6 +104,29 @@ struct archip_hello_reply {
 	__le64 server_id;
 	__le32 max_io;		/* limits that apply from now on */
 	__le32 max_inflight;
+	char reason[ARCHIP_REASON_LEN];	/* NUL-terminated, for humans */
+	/* Protocol 3; zeros unless ARCHIP_FEAT_AUTH is granted */
+	__u8 nonce[ARCHIP_NONCE_LEN];	/* fresh random bytes */
+	__u8 proof[ARCHIP_PROOF_LEN];	/* the server's proof */
+};
+
+/* The part of a hello reply every version shares. */
+#define ARCHIP_HELLO_REPLY_BASE_LEN	96
+
+/*
+ * With ARCHIP_FEAT_AUTH granted, the client then sends its proof and the
+ * server answers; only after an OK may requests follow.
+ */
+struct archip_auth {
+	__le32 magic;		/* ARCHIP_AUTH_MAGIC */
+	__le32 pad;		/* 0 */
+	__u8 proof[ARCHIP_PROOF_LEN];
+};
+
+struct archip_auth_reply {
+	__le32 magic;		/* ARCHIP_AUTH_MAGIC */
+	__le16 status;		/* ARCHIP_HELLO_OK or ARCHIP_HELLO_BAD_PROOF */
+	__le16 pad;
 	char reason[ARCHIP_REASON_LEN];	/* NUL-terminated, for humans */
 };
 

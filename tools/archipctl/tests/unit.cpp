@@ -39,7 +39,7 @@ static bool throws(const std::function<void()> &f, int code)
 
 int main()
 {
-	std::printf("TAP version 13\n1..45\n");
+	std::printf("TAP version 13\n1..46\n");
 
 	auto hp = parse_hostport("10.0.0.1:7000", 7890);
 	ok(hp.host == "10.0.0.1" && hp.port == 7000, "host:port parsed");
@@ -77,8 +77,12 @@ int main()
 	   to_json(Json("\xff")) == "\"\xef\xbf\xbd\"",
 	   "human text of scalars; bytes that are not UTF-8 are replaced, not thrown");
 
-	ok(sizeof(struct archip_hello) == 40 && sizeof(struct archip_hello_reply) == 96,
-	   "handshake structs have their documented sizes");
+	ok(sizeof(struct archip_hello) == 80 && sizeof(struct archip_hello_reply) == 160 &&
+		   ARCHIP_HELLO_BASE_LEN == 40 && ARCHIP_HELLO_REPLY_BASE_LEN == 96 &&
+		   offsetof(struct archip_hello_reply, proof) == 128,
+	   "handshake structs have their documented sizes (protocol 3)");
+	ok(sizeof(struct archip_auth) == 40 && sizeof(struct archip_auth_reply) == 72,
+	   "authentication frames have their documented sizes");
 	ok(sizeof(struct archip_req) == 40 && sizeof(struct archip_rep) == 24,
 	   "request/reply headers have their documented sizes");
 	ok(sizeof(struct archip_stat) == 24, "stat payload has its documented size");
