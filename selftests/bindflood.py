@@ -28,14 +28,7 @@ REQ_MAGIC, REP_MAGIC = w.REQ_MAGIC, w.REP_MAGIC
 OP_READ, OP_ACQUIRE, OP_BIND = 1, 9, 12
 
 
-def recv_all(s, n):
-    b = b''
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise ConnectionError('closed by the server')
-        b += c
-    return b
+recv_all = w.recv_all
 
 
 def connect(host, port, cid):

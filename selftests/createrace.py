@@ -28,14 +28,7 @@ EAGAIN = 11
 BLK = 4096
 
 
-def recv_all(s, n):
-    b = b''
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise ConnectionError('closed by the server')
-        b += c
-    return b
+recv_all = w.recv_all
 
 
 def connect(host, port, cid):
