@@ -30,19 +30,30 @@
 #define HELLO_TIMEOUT		(10 * HZ)
 #define HELLO_MAX_LEN		4096
 
-/* Send the reply; a refusal is logged and ends the connection. */
-static int hello_reply(struct archip_srv_conn *c,
-		       struct archip_hello_reply *hr, u16 status,
+/* The reply's fixed fields: the server proof covers them as sent. */
+static void hello_fill(struct archip_hello_reply *hr, u16 status,
 		       const char *reason)
 {
 	hr->magic = cpu_to_le32(ARCHIP_HELLO_MAGIC);
 	hr->version = cpu_to_le16(ARCHIP_PROTO_VERSION);
 	hr->status = cpu_to_le16(status);
 	strscpy(hr->reason, reason, sizeof(hr->reason));
-	if (status != ARCHIP_HELLO_OK)
-		pr_info_ratelimited("%pISpc: refused: %s\n", &c->peer, reason);
-	return archip_sock_send_kvec(c->sock, hr, sizeof(*hr), false) ?:
-	       (status ? -EPROTO : 0);
+}
+
+static int hello_send(struct archip_srv_conn *c,
+		      const struct archip_hello_reply *hr)
+{
+	return archip_sock_send_kvec(c->sock, hr, sizeof(*hr), false);
+}
+
+/* Send a refusal: logged, and it ends the connection. */
+static int hello_reply(struct archip_srv_conn *c,
+		       struct archip_hello_reply *hr, u16 status,
+		       const char *reason)
+{
+	hello_fill(hr, status, reason);
+	pr_info_ratelimited("%pISpc: refused: %s\n", &c->peer, reason);
+	return hello_send(c, hr) ?: -EPROTO;
 }
 
 static int auth_reply(struct archip_srv_conn *c, u16 status,
@@ -60,34 +71,16 @@ static int auth_reply(struct archip_srv_conn *c, u16 status,
 	       (status ? -EPROTO : 0);
 }
 
-/* Rule 2: a copy of the key named @id, and the key set's generation. */
-static bool key_find(struct archip_srv *srv, u64 id, struct archip_key *out,
-		     unsigned int *gen)
-{
-	bool found = false;
-	unsigned int i;
-
-	spin_lock(&srv->keys_lock);
-	for (i = 0; i < srv->nr_keys && !found; i++) {
-		if (srv->keys[i].id == id) {
-			*out = srv->keys[i];
-			found = true;
-		}
-	}
-	*gen = srv->keys_gen;
-	spin_unlock(&srv->keys_lock);
-	return found;
-}
-
-static bool key_in_set(struct archip_srv *srv, u64 id)
+/* The key named @id in the server's set, or NULL (under keys_lock). */
+static const struct archip_key *keyset_find(struct archip_srv *srv, u64 id)
 {
 	unsigned int i;
 
 	lockdep_assert_held(&srv->keys_lock);
 	for (i = 0; i < srv->nr_keys; i++)
 		if (srv->keys[i].id == id)
-			return true;
-	return false;
+			return &srv->keys[i];
+	return NULL;
 }
 
 /* The client's proof, then rule 3.  0, or -EPROTO once refused. */
@@ -121,7 +114,7 @@ static int authenticate(struct archip_srv_conn *c,
 				  "wrong proof: not the key's holder, or a replay");
 
 	spin_lock(&srv->keys_lock);
-	ok = srv->keys_gen == gen || key_in_set(srv, key->id);
+	ok = srv->keys_gen == gen || keyset_find(srv, key->id);
 	if (ok) {
 		c->key_id = key->id;
 		c->auth_done = true;
@@ -158,17 +151,23 @@ static int hello_check(struct archip_srv_conn *c, struct archip_hello *h,
 {
 	struct archip_srv *srv = c->srv;
 	u64 key_id = le64_to_cpu(h->key_id);
+	const struct archip_key *k;
 	u32 io, inflight;
 	const char *why;
 	bool insecure;
 
+	/* Rule 2: one look at the key set, the key copied out. */
 	spin_lock(&srv->keys_lock);
 	insecure = !srv->nr_keys;
+	k = key_id ? keyset_find(srv, key_id) : NULL;
+	if (k)
+		*key = *k;
+	*gen = srv->keys_gen;
 	spin_unlock(&srv->keys_lock);
 	if (!insecure && !key_id)
 		return hello_reply(c, hr, ARCHIP_HELLO_NEED_KEY,
 				   "this server needs the cluster key: the client has none");
-	if (!insecure && !key_find(srv, key_id, key, gen))
+	if (!insecure && !k)
 		return hello_reply(c, hr, ARCHIP_HELLO_UNKNOWN_KEY,
 				   "the client's key is not this server's: another key?");
 	why = pick_features(c, h, !insecure);
@@ -236,12 +235,8 @@ int archip_srv_handshake(struct archip_srv_conn *c, bool busy)
 	hr.server_id = cpu_to_le64(srv->server_id);
 	hr.max_io = cpu_to_le32(c->max_io);
 	hr.max_inflight = cpu_to_le32(c->max_inflight);
+	hello_fill(&hr, ARCHIP_HELLO_OK, "ok");
 	if (c->features & ARCHIP_FEAT_AUTH) {
-		/* Fields the proof covers, in the order they are sent. */
-		hr.magic = cpu_to_le32(ARCHIP_HELLO_MAGIC);
-		hr.version = cpu_to_le16(ARCHIP_PROTO_VERSION);
-		hr.status = cpu_to_le16(ARCHIP_HELLO_OK);
-		strscpy(hr.reason, "ok", sizeof(hr.reason));
 		get_random_bytes(hr.nonce, sizeof(hr.nonce));
 		err = archip_auth_server_proof(key.key, &h, &hr, hr.proof);
 		if (err) {
@@ -250,7 +245,7 @@ int archip_srv_handshake(struct archip_srv_conn *c, bool busy)
 			goto out;
 		}
 	}
-	err = hello_reply(c, &hr, ARCHIP_HELLO_OK, "ok");
+	err = hello_send(c, &hr);
 	if (!err && (c->features & ARCHIP_FEAT_AUTH))
 		err = authenticate(c, &h, &hr, &key, gen);
 	if (!err && !(c->features & ARCHIP_FEAT_AUTH)) {
@@ -288,7 +283,7 @@ unsigned int archip_srv_keys_set(struct archip_srv *srv,
 	list_for_each_entry(c, &srv->conns, node) {
 		spin_lock(&srv->keys_lock);
 		gone = c->auth_done &&
-		       (c->key_id ? !key_in_set(srv, c->key_id) : nr > 0);
+		       (c->key_id ? !keyset_find(srv, c->key_id) : nr > 0);
 		spin_unlock(&srv->keys_lock);
 		if (!gone)
 			continue;
