@@ -19,8 +19,13 @@ op on every object pipelined right behind it:
            byte for byte
 
 Each must get a refusal (hello or proof status), then the end of the
-stream, and not one reply frame.  Last, the objects must read back as
-before (sha256).  Prints one line per kind; exit 0 only if all held."""
+stream, and not one reply frame.  Then a client with the key but no lock
+(unfenced): every change to each object must be refused, -ENOLCK with no
+epoch and -ESTALE with an epoch that is not its connection's, while the
+same change to an object outside the volume format passes (the control);
+and the volume's lock, held by the mapping, or a file behind it cannot
+be taken.  Last, the objects must read back as before (sha256).  Prints
+one line per kind; exit 0 only if all held."""
 import hashlib
 import os
 import socket
@@ -48,8 +53,8 @@ def req(op, name, off=0, length=0, data=b'', epoch=0):
                        length, len(n), 0, len(data), epoch) + n + data
 
 
-def call(s, op, name, off=0, length=0, data=b''):
-    s.sendall(req(op, name, off, length, data))
+def call(s, op, name, off=0, length=0, data=b'', epoch=0):
+    s.sendall(req(op, name, off, length, data, epoch))
     magic, status, _tag, dlen, _p = struct.unpack('<IiQII', w.recv_all(s, 24))
     if magic != w.REP_MAGIC:
         raise ConnectionError('bad reply')
@@ -189,16 +194,64 @@ def stranger(kind, names, rec):
     return None
 
 
+ENOLCK, ESTALE, EAGAIN, EINVAL = 37, 116, 11, 22
+CHANGES = ('write', 'discard', 'write_zeroes', 'copy', 'delete')
+
+
+def change(s, op, name, epoch):
+    if op == 'write':
+        return call(s, OPS[op], name, 0, 4096, b'\xee' * 4096, epoch)[0]
+    if op == 'copy':    # into the name, from an object of our own
+        return call(s, OPS[op], 'authcheck.src', data=name.encode(), epoch=epoch)[0]
+    if op == 'delete':
+        return call(s, OPS[op], name, epoch=epoch)[0]
+    return call(s, OPS[op], name, 0, 1 << 20, epoch=epoch)[0]
+
+
+def unfenced(names):
+    """A trusted client that holds no lock: fencing for everyone."""
+    s = good()
+    errs = []
+    if call(s, OPS['write'], 'authcheck.src', 0, 4096, b'\x11' * 4096)[0]:
+        errs.append('the control write of authcheck.src failed')
+    n = 0
+    for name in names:
+        for op in CHANGES:
+            for epoch, want in ((0, ENOLCK), (9999, ESTALE)):
+                st = change(s, op, name, epoch)
+                n += 1
+                if st != -want:
+                    errs.append(f'{op} {name} epoch {epoch}: {st}, -{want} expected')
+    # The control: the same changes to an object outside the format pass.
+    for op in CHANGES:
+        st = change(s, op, 'authcheck.free', 0)
+        if st not in (0, -2) or (op == 'write' and st):
+            errs.append(f'control {op} authcheck.free: {st}')
+    for lock, want in ((f'vol.{vol}', EAGAIN), (f'vol.{vol}.w', EINVAL),
+                       (f'vol.{vol}.q0', EINVAL)):
+        st = call(s, OPS['acquire'], lock, length=100)[0]
+        if st != -want:
+            errs.append(f'ACQUIRE {lock}: {st}, -{want} expected')
+    call(s, OPS['delete'], 'authcheck.src')
+    s.close()
+    if errs:
+        return 'unfenced: ' + '; '.join(errs[:6])
+    print(f'unfenced: {n} changes refused (ENOLCK/ESTALE), the control passed, '
+          'the lock and its files not taken')
+    return None
+
+
 names = targets()
 before = digest(names)
 rec = recorded()
 bad = [e for e in (stranger(k, names, rec) for k in ('nokey', 'wrongkey', 'forged', 'replay')) if e]
+bad += [e for e in [unfenced(names)] if e]
 after = digest(names)
 changed = [n for n in names if before[n] != after[n]]
 for e in bad:
     print('FAIL', e)
 if changed:
     print('FAIL changed:', ' '.join(changed))
-print(f'{len(names)} objects, {len(OPS)} ops each, 4 kinds of stranger: '
-      f'{4 - len(bad)} refused cleanly, {len(changed)} objects changed')
+print(f'{len(names)} objects, {len(OPS)} ops each, 4 kinds of stranger and an '
+      f'unfenced client: {5 - len(bad)} refused cleanly, {len(changed)} objects changed')
 sys.exit(1 if bad or changed else 0)

@@ -112,14 +112,16 @@ check "storage server restarted mid-verify: the run completes with zero errors" 
 
 # Strangers (Documentation/security.rst) against the objects of fv, mapped
 # on h1: no key, a key of their own, the real key's id with a made-up
-# proof, a replayed handshake; every op pipelined behind the hello.  The
-# volume's objects (header, map, lock, data) read the same after
-# (sha256), and the server logged the refusals.
+# proof, a replayed handshake; every op pipelined behind the hello.  Then
+# a client with the key but no lock (fencing for everyone): every change
+# to the volume's objects refused (ENOLCK, ESTALE), the volume's lock and
+# its files not taken.  The volume's objects (header, map, lock, data)
+# read the same after (sha256), and the server logged the refusals.
 strangers() {
 	lab h2 "python3 $SELFTESTS/authcheck.py $S1 7890 fv" || return 1
 	lab s1 "dmesg | grep -q 'refused: wrong proof: not the key.s holder, or a replay'"
 }
-check_v "strangers try every op on a mapped volume's objects: all refused in the handshake, sha256 unchanged" strangers
+check_v "strangers try every op on a mapped volume's objects, and a keyed client without a lock every change: all refused, sha256 unchanged" strangers
 
 # A rotation without downtime (Documentation/security.rst, "Rotating
 # the key"): servers accept both keys, the hypervisor loads the new one,

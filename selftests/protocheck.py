@@ -157,6 +157,34 @@ answers('ACQUIRE, then ACQUIRE again (held)', [frame(ACQUIRE, b'pc.lk'),
                                                frame(ACQUIRE, b'pc.lk')], 0)
 answers('BIND at an epoch that is not the lock\'s', [frame(BIND, b'pc.lk', 0, 0, epoch=999999)],
         -errno.ESTALE)
+# Fencing for everyone: a change to an object of the volume format needs
+# a lock epoch (-ENOLCK at 0); for COPY the destination counts.
+D = b'd.pcfence.0000000000000000'
+for pre in (b'v.', b'm.', b'd.', b's.', b'i.', b'h.', b'vol.'):
+    answers(f'WRITE of {pre.decode()}pcfence at epoch 0',
+            [frame(WRITE, pre + b'pcfence', 0, 4, b'evil')], -errno.ENOLCK)
+answers('DISCARD of a data object at epoch 0', [frame(DISCARD, D, 0, 4096)], -errno.ENOLCK)
+answers('WRITE_ZEROES of a data object at epoch 0', [frame(WZ, D, 0, 4096)], -errno.ENOLCK)
+answers('DELETE of a data object at epoch 0', [frame(DELETE, D)], -errno.ENOLCK)
+answers('COPY into a data object at epoch 0', [frame(COPY, b'pc.w', data=D)], -errno.ENOLCK)
+answers('COPY out of a (missing) data object at epoch 0', [frame(COPY, D, data=b'pc.x')],
+        -errno.ENOENT)
+answers('WRITE of a data object at an epoch not the connection\'s',
+        [frame(WRITE, D, 0, 4, b'evil', epoch=5)], -errno.ESTALE)
+s = conn()
+s.sendall(frame(ACQUIRE, b'pc.fence'))
+r = reply(s)
+ep = struct.unpack_from('<I', r[1])[0] if r and r[0] == 0 and len(r[1]) >= 4 else 0
+s.sendall(frame(WRITE, D, 0, 4, b'good', epoch=ep))
+r1 = reply(s)
+s.sendall(frame(READ, D, 0, 4))
+r2 = reply(s)
+s.sendall(frame(DELETE, D, epoch=ep))
+r3 = reply(s)
+s.close()
+result('under a held lock (ACQUIRE\'s epoch) a data object is written, read, deleted',
+       ep != 0 and r1 == (0, b'') and r2 == (0, b'good') and r3 == (0, b''),
+       f'epoch {ep}, {r1} {r2} {r3}')
 for n in (b'pc.w', b'pc.dst'):
     s = conn()
     s.sendall(frame(DELETE, n))

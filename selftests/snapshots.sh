@@ -130,7 +130,7 @@ import struct, sys
 h = bytearray(open(\"/tmp/h\", \"rb\").read())
 struct.pack_into(\"<I\", h, 20, struct.unpack_from(\"<I\", h, 20)[0] | 3)
 h[48:112] = sys.argv[1].encode().ljust(64, b\"\\0\")
-sys.stdout.buffer.write(h)" $2 >/tmp/h2 && '"$B"'/archip-obj -s '"$S1"' put v.$2 0 --fua </tmp/h2; }
+sys.stdout.buffer.write(h)" $2 >/tmp/h2 && '"$B"'/archip-obj -s '"$S1"' -l vol.$2 put v.$2 0 --fua </tmp/h2; }
 '
 incomplete() {
 	h1 "mark v cut &&
@@ -195,7 +195,7 @@ missing_obj() {
 	h1 "$CTL volume create mo --size 16M --server $S1 >/dev/null && head -c 16M /dev/zero >/tmp/mo.img &&
 		$CTL map mo --server $S1 >/dev/null && put mo 0 8192 && $CTL unmap mo &&
 		set=\$($CTL --json volume info mo --server $S1 | sed -E 's/.*\"object_set\":\"([^\"]*)\".*/\\1/') &&
-		$B/archip-obj -s $S1 rm d.\$set.0000000000000000 &&
+		$B/archip-obj -s $S1 -l vol.mo rm d.\$set.0000000000000000 &&
 		dd if=/dev/zero of=/tmp/mo.img bs=4M count=1 conv=notrunc status=none &&
 		test \$(sum mo) = \$(img mo) && echo 'object 0 gone, its entry kept: reads zeros' &&
 		$CTL volume snapshot mo mos --server $S1 >/dev/null && cp /tmp/mo.img /tmp/mos.img &&
@@ -213,11 +213,20 @@ check_v "a map entry whose object is missing: reads zeros; after snapshot and cl
 # server of its control connection fails those writes twice.  The request
 # stays pending; the holder must answer it again, never make a second
 # snapshot from the header it has switched (that made the snapshot its
-# own parent).  Its answer is the only one that is retried.
+# own parent).  Its answer is the only one that is retried.  Before it,
+# a second requester is refused while the first holds the request's lock.
 lost_answer() {
 	local p=/sys/module/archip_srv/parameters
 	h1 "$CTL volume create la --size 16M --server $S1 >/dev/null && head -c 16M /dev/zero >/tmp/la.img &&
 		$CTL map la --server $S1 >/dev/null && put la 0 8192" || return 1
+	# One requester at a time: while another holds the request's lock
+	# (vol.la.snap), a second snapshot command is refused, naming why.
+	h1 "$B/archip-obj -s $S1 lock vol.la.snap 60 >/tmp/la.lock 2>&1 & lp=\$!
+		for i in \$(seq 100); do grep -q acquired /tmp/la.lock && break; sleep 0.1; done
+		grep -q acquired /tmp/la.lock || { cat /tmp/la.lock; kill \$lp; exit 1; }
+		$CTL volume snapshot la lax --server $S2 2>/tmp/la.err; rc=\$?; kill \$lp; cat /tmp/la.err
+		test \$rc != 0 && grep -q \"another snapshot of volume 'la'\" /tmp/la.err &&
+		! $CTL volume list --server $S1 | grep -qE '^lax '" || return 1
 	lab s1 "echo s.la >$p/fault_fail_match && echo 2 >$p/fault_fail_count" || return 1
 	h1 "$CTL volume snapshot la las --server $S2 --timeout 60 && cp /tmp/la.img /tmp/las.img &&
 		put la 4096 4 && $CTL unmap la" || return 1
@@ -230,7 +239,7 @@ lost_answer() {
 		a=\$(sum la) && b=\$(sum las ro) && echo la \$a las \$b && test \$a = \$(img la) && test \$b = \$(img las) &&
 		rm /tmp/la.img /tmp/las.img"
 }
-check_v "the holder's answer to a snapshot request fails twice: one snapshot, answered again, the volume maps" lost_answer
+check_v "a second snapshot requester refused; the holder's answer to a snapshot request fails twice: one snapshot, answered again, the volume maps" lost_answer
 
 # Memory pressure: ext4 on the device, a writer in a cgroup of 48 MiB
 # (reclaim writes back through the device), snapshots of it in a loop

@@ -86,13 +86,18 @@ void write_full(int fd, const uint8_t *p, size_t n, off_t off, bool seekable,
 }
 
 // One connection per object in flight: the object protocol answers a
-// connection's requests in order.
+// connection's requests in order.  Writers bind each to @lock, held by
+// @holder (every change to a volume's objects carries a lock's epoch).
 class Pool {
 public:
-	Pool(const std::string &server, unsigned int n)
+	Pool(const std::string &server, unsigned int n, const ObjClient *holder = nullptr,
+	     const std::string &lock = "")
 	{
-		for (unsigned int i = 0; i < std::max(1u, n); i++)
+		for (unsigned int i = 0; i < std::max(1u, n); i++) {
 			c_.push_back(std::make_unique<ObjClient>(server));
+			if (holder)
+				c_.back()->bind(lock, holder->epoch(), i);
+		}
 	}
 	size_t size() const { return c_.size(); }
 	ObjClient &operator[](size_t i) { return *c_[i % c_.size()]; }
@@ -212,7 +217,8 @@ void import(const VolumeOpts &o)
 	v.store_header(c);
 
 	// Each object in flight holds a buffer: at most 1 GiB of them.
-	Pool pool(o.server, std::max<uint64_t>(1, std::min<uint64_t>(o.jobs, (1ULL << 30) / osz)));
+	Pool pool(o.server, std::max<uint64_t>(1, std::min<uint64_t>(o.jobs, (1ULL << 30) / osz)),
+		  &c, lock_name(o.name));
 	Progress bar("import " + o.name, expect, isatty(STDERR_FILENO) && !out.json);
 	std::vector<std::future<Stored>> busy(pool.size());
 	std::vector<Stored> objs;

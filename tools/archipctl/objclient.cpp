@@ -155,6 +155,7 @@ bool ObjClient::acquire(const std::string &lock)
 		throw op_error("lock " + lock, st);
 	/* Writes under the lock carry its epoch. */
 	c_.epoch = le32toh(ar.epoch);
+	held_.emplace_back(lock, c_.epoch);
 	return true;
 }
 
@@ -164,7 +165,25 @@ void ObjClient::release(const std::string &lock)
 		      "unlock " + lock);
 	if (st)
 		throw op_error("unlock " + lock, st);
-	c_.epoch = 0;
+	for (auto it = held_.begin(); it != held_.end(); ++it)
+		if (it->first == lock) {
+			bool newest = c_.epoch == it->second;
+			held_.erase(it);
+			if (newest)
+				c_.epoch = held_.empty() ? 0 : held_.back().second;
+			break;
+		}
+}
+
+void ObjClient::bind(const std::string &lock, uint32_t epoch, unsigned int slot)
+{
+	c_.epoch = epoch;
+	int st = call(ARCHIP_OP_BIND, 0, lock, slot, 10000, nullptr, 0, nullptr, 0,
+		      "bind to " + lock);
+	if (st) {
+		c_.epoch = 0;
+		throw op_error("bind to " + lock + " (another command took the lock?)", st);
+	}
 }
 
 } // namespace archipctl

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "archip_client.h"
@@ -29,8 +30,14 @@ public:
 	// running; and, with @no_src, if @src does not exist (*no_src set).
 	bool copy(const std::string &src, const std::string &dst, bool *no_src = nullptr);
 	std::vector<std::string> list(const std::string &prefix);
+	// Locks (Documentation/protocol.rst, "Fencing"): every change to a
+	// volume's objects carries the epoch of a lock the connection holds
+	// (acquire) or is bound to (bind), or the server refuses it.
 	bool acquire(const std::string &lock); // false: held elsewhere
 	void release(const std::string &lock);
+	// Write for @lock, held by another connection at @epoch, in @slot.
+	void bind(const std::string &lock, uint32_t epoch, unsigned int slot);
+	uint32_t epoch() const { return c_.epoch; }
 	const std::string &server() const { return server_; }
 
 private:
@@ -39,6 +46,9 @@ private:
 		 const std::string &what);
 	struct archip_client c_;
 	std::string server_;
+	// The locks held, oldest first, with their epochs: the connection
+	// writes under the newest one's (the server's rule, mirrored).
+	std::vector<std::pair<std::string, uint32_t>> held_;
 };
 
 } // namespace archipctl

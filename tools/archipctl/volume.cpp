@@ -51,6 +51,7 @@ std::string vol_name(const char *fmt, const std::string &vol, uint64_t index = 0
 
 std::string header_object(const std::string &vol) { return vol_name(ARCHIP_VOL_HDR_FMT, vol); }
 std::string lock_name(const std::string &vol) { return vol_name(ARCHIP_VOL_LOCK_FMT, vol); }
+std::string snaplock_name(const std::string &vol) { return vol_name(ARCHIP_VOL_SNAPLOCK_FMT, vol); }
 std::string data_object(const std::string &oset, uint64_t index)
 {
 	return vol_name(ARCHIP_VOL_DATA_FMT, oset, index);
@@ -198,6 +199,14 @@ VolumeLock::VolumeLock(ObjClient &c, const std::string &vol, const std::string &
 			    "': it is mapped on a hypervisor (unmap it there first: "
 			    "archipctl unmap), or another archipctl command is changing "
 			    "or reading it (let it finish)");
+}
+
+VolumeLock::VolumeLock(ObjClient &c, const Other &lock, const std::string &busy)
+	: c_(c), name_(lock.lock)
+{
+	held_ = c_.acquire(name_);
+	if (!held_)
+		throw Error(busy);
 }
 
 VolumeLock::~VolumeLock()
@@ -534,6 +543,11 @@ namespace {
  */
 void snapshot_mapped(ObjClient &c, const Volume &v, const Opts &o)
 {
+	// One requester at a time, and its writes of "s.VOL" (and of SNAP's
+	// header below) fenced by this lock's epoch.
+	VolumeLock req_lock(c, VolumeLock::Other{snaplock_name(o.name)},
+			    "another snapshot of volume '" + o.name + "' is being made by its "
+			    "holder: let that command finish, then try again");
 	if (c.stat(header_object(o.target))) {
 		Volume s = Volume::load(c, o.target, false);
 		if (!s.incomplete() || (s.oset() != v.oset() && v.parent() != o.target))

@@ -27,6 +27,7 @@ std::string header_object(const std::string &vol);
 std::string data_object(const std::string &oset, uint64_t index);
 std::string map_object(const std::string &oset);
 std::string lock_name(const std::string &vol);
+std::string snaplock_name(const std::string &vol); // one snapshot request at a time
 std::string manifest_object(const std::string &oset);
 std::string content_object(const uint8_t digest[ARCHIP_VOL_DIGEST_SIZE]);
 // A fresh object set name: 16 random hex digits.
@@ -98,6 +99,12 @@ public:
 	// @must false: a lock held elsewhere is no error; see held().
 	VolumeLock(ObjClient &c, const std::string &vol, const std::string &doing,
 		   bool must = true);
+	// Another of a volume's locks (snaplock_name()); @busy: the error if
+	// it is held elsewhere.
+	struct Other {
+		std::string lock;
+	};
+	VolumeLock(ObjClient &c, const Other &lock, const std::string &busy);
 	~VolumeLock();
 	VolumeLock(const VolumeLock &) = delete;
 	VolumeLock &operator=(const VolumeLock &) = delete;

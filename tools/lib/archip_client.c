@@ -187,6 +187,11 @@ void archip_client_set_key(const uint8_t key[ARCHIP_KEY_LEN])
 	client_key_set = !!key;
 }
 
+uint64_t archip_client_key_id(void)
+{
+	return client_key_set ? archip_key_id(client_key) : 0;
+}
+
 static const char *refusal(uint16_t status)
 {
 	switch (status) {

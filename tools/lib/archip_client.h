@@ -46,6 +46,8 @@ int archip_key_read(const char *path, uint8_t key[ARCHIP_KEY_LEN],
 		    char *err, size_t errlen);
 void archip_client_set_key(const uint8_t key[ARCHIP_KEY_LEN]);
 uint64_t archip_key_id(const uint8_t key[ARCHIP_KEY_LEN]);
+/* The id of the key archip_client_set_key() set; 0: none. */
+uint64_t archip_client_key_id(void);
 #define ARCHIP_KEY_FILE_DEFAULT	"/etc/archip/archip.key"
 
 /* Connect and handshake (authenticated once a key is set).  0, or -1 with

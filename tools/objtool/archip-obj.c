@@ -3,7 +3,7 @@
  * archip-obj: talk the archip object protocol to a server, for tests,
  * debugging and fuzzing.
  *
- *   archip-obj -s HOST[:PORT] put NAME OFF [--fua] < data
+ *   archip-obj -s HOST[:PORT] [-l LOCK] put NAME OFF [--fua] < data
  *   archip-obj -s ... get NAME OFF LEN > data
  *   archip-obj -s ... stat NAME | rm NAME | copy SRC DST | flush [NAME]
  *   archip-obj -s ... discard NAME OFF LEN
@@ -12,11 +12,16 @@
  *   archip-obj -s ... mix CONNS OPS SEED  concurrent pipelined reads and
  *                                        writes from CONNS connections,
  *                                        checked against a reference
- *   archip-obj -s ... fuzz FRAMES SEED   malformed frames, each on its own
- *                                        connection; all must be refused
+ *   archip-obj -s ... fuzz FRAMES SEED   hostile frames of every op, before
+ *                                        and after authentication, beside a
+ *                                        checked good client (obj_fuzz.c)
  *   archip-obj -s ... bench OP BS QD SECS  throughput/latency of one object
  *   archip-obj -s ... conns N            N connections one after another:
  *                                        the handshake's cost (median us)
+ *
+ * -l LOCK takes lock LOCK anew first (exit 3 if it is held elsewhere):
+ * the requests carry its epoch, which a change to an object of the volume
+ * format needs (archip_vol_obj_fenced()); for one-connection commands.
  *
  * It authenticates with the key in $ARCHIP_KEY_FILE, or else in
  * /etc/archip/archip.key if that exists; with neither, or with
@@ -41,6 +46,7 @@
 #include <unistd.h>
 
 #include "archip_client.h"
+#include "obj_fuzz.h"
 
 static char host[256];
 static uint16_t port;
@@ -48,7 +54,7 @@ static uint16_t port;
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: archip-obj -s HOST[:PORT] COMMAND ARGS\n"
+		"usage: archip-obj -s HOST[:PORT] [-l LOCK] COMMAND ARGS\n"
 		"  put NAME OFF [--fua] <DATA   get NAME OFF LEN >DATA\n"
 		"  stat NAME   rm NAME   copy SRC DST   flush [NAME]\n"
 		"  discard NAME OFF LEN   lock NAME [SECS]\n"
@@ -387,240 +393,11 @@ static int cmd_mix(int argc, char **argv)
 	return errors ? 1 : 0;
 }
 
-/* ------------------------------------------------------------------ fuzz */
-
-/*
- * Did the server end the connection (EOF/reset) within 5 s, without
- * answering?  A reply means it took the frame for a valid request.
- */
-static int closed_by_server(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-	char b[4096];
-	ssize_t n;
-	int i;
-
-	for (i = 0; i < 50; i++) {
-		if (poll(&p, 1, 100) < 0)
-			return 0;
-		if (!p.revents)
-			continue;
-		n = recv(fd, b, sizeof(b), MSG_DONTWAIT);
-		if (n > 0)
-			return 0;
-		if (n == 0 || errno != EAGAIN)
-			return 1;
-	}
-	return 0;
-}
-
-static void put_req(struct archip_req *rq, uint8_t op, uint64_t off,
-		    uint32_t len, uint16_t nlen, uint32_t dlen)
-{
-	memset(rq, 0, sizeof(*rq));
-	rq->magic = htole32(ARCHIP_REQ_MAGIC);
-	rq->op = op;
-	rq->tag = htole64(7);
-	rq->off = htole64(off);
-	rq->len = htole32(len);
-	rq->name_len = htole16(nlen);
-	rq->data_len = htole32(dlen);
-}
-
-enum { FZ_HELLO_MAGIC, FZ_HELLO_VERSION, FZ_HELLO_TRUNC, FZ_HELLO_LEN,
-       FZ_REQ_MAGIC, FZ_REQ_PAD, FZ_REQ_FLAGS, FZ_FUA_READ, FZ_NAME_LONG,
-       FZ_NAME_SLASH, FZ_NAME_DOTDOT, FZ_NAME_EMPTY, FZ_HUGE_LEN,
-       FZ_OVERFLOW, FZ_WRITE_DLEN, FZ_HUGE_DLEN, FZ_TRUNC_PAYLOAD,
-       FZ_READ_ZERO, FZ_GARBAGE, FZ_COPY_BAD, FZ_STAT_WITH_LEN,
-       FZ_PAST_MAXBYTES, FZ_NAME_HIGH, FZ_KINDS };
-
-static const char *const fz_names[FZ_KINDS] = {
-	"hello bad magic", "hello bad version", "hello truncated",
-	"hello bad length", "request bad magic", "request pad not zero",
-	"unknown flag", "FUA on READ", "name too long", "name with /",
-	"name ..", "missing name", "READ over max_io", "offset+len overflow",
-	"WRITE data_len != len", "payload over max_io", "truncated payload",
-	"READ of 0 bytes", "random garbage", "COPY bad destination",
-	"STAT with a length", "WRITE_ZEROES past the largest file",
-	"name with a byte over 0x7f",
-};
-
-static int fuzz_one(int kind, unsigned int *seed, struct archip_client *c)
-{
-	struct archip_hello h = { 0 };
-	struct archip_req rq;
-	char frame[1024], name[300];
-	size_t flen = 0;
-	int i, rc;
-
-	h.magic = htole32(ARCHIP_HELLO_MAGIC);
-	h.version = htole16(ARCHIP_PROTO_VERSION);
-	h.len = htole16(sizeof(h));
-
-	if (kind <= FZ_HELLO_LEN) {
-		/* A plain socket: the handshake itself is malformed. */
-		struct sockaddr_in sin = { .sin_family = AF_INET,
-					   .sin_port = htons(port) };
-		struct archip_hello_reply hr;
-		int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-		inet_pton(AF_INET, host, &sin.sin_addr);
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
-			if (fd >= 0)
-				close(fd);
-			return -1;
-		}
-		if (kind == FZ_HELLO_MAGIC)
-			h.magic = htole32(rand_r(seed) | 1);
-		if (kind == FZ_HELLO_VERSION)
-			h.version = htole16(2 + rand_r(seed) % 1000);
-		if (kind == FZ_HELLO_LEN)
-			h.len = htole16(rand_r(seed) % sizeof(h));
-		archip_write_all(fd, &h, kind == FZ_HELLO_TRUNC ?
-				 rand_r(seed) % sizeof(h) : sizeof(h));
-		if (kind == FZ_HELLO_TRUNC)
-			shutdown(fd, SHUT_WR);
-		/* A refusal carries a reason; then the server closes. */
-		if (kind != FZ_HELLO_TRUNC &&
-		    (archip_read_all(fd, &hr, sizeof(hr)) ||
-		     le16toh(hr.status) == ARCHIP_HELLO_OK)) {
-			close(fd);
-			return 0;
-		}
-		rc = closed_by_server(fd);
-		close(fd);
-		return rc;
-	}
-
-	if (archip_client_connect(c, host, port, 0, ARCHIP_FEAT_KNOWN))
-		return -1;
-	put_req(&rq, ARCHIP_OP_READ, 0, 4096, 3, 0);
-	strcpy(name, "obj");
-	switch (kind) {
-	case FZ_REQ_MAGIC:
-		rq.magic = htole32(rand_r(seed));
-		break;
-	case FZ_REQ_PAD:
-		rq.pad2 = htole16(1 + rand_r(seed) % 100);
-		break;
-	case FZ_REQ_FLAGS:
-		rq.flags = htole16(2 << (rand_r(seed) % 14));
-		break;
-	case FZ_FUA_READ:
-		rq.flags = htole16(ARCHIP_REQ_FUA);
-		break;
-	case FZ_NAME_LONG:
-		rq.name_len = htole16(ARCHIP_NAME_MAX + 1 + rand_r(seed) % 60000);
-		memset(name, 'a', 250);
-		break;
-	case FZ_NAME_SLASH:
-		strcpy(name, "../x");
-		name[rand_r(seed) % 2] = '/';
-		rq.name_len = htole16(4);
-		break;
-	case FZ_NAME_DOTDOT:
-		strcpy(name, "..");
-		rq.name_len = htole16(2);
-		break;
-	case FZ_NAME_EMPTY:
-		rq.name_len = 0;
-		break;
-	case FZ_HUGE_LEN:
-		rq.len = htole32(c->max_io + 1 + rand_r(seed) % 100000000);
-		break;
-	case FZ_OVERFLOW:
-		rq.off = htole64(UINT64_MAX - rand_r(seed) % 4096);
-		break;
-	case FZ_WRITE_DLEN:
-		rq.op = ARCHIP_OP_WRITE;
-		rq.data_len = htole32(4096 - 1 - rand_r(seed) % 4000);
-		break;
-	case FZ_HUGE_DLEN:
-		rq.op = ARCHIP_OP_WRITE;
-		rq.len = rq.data_len = htole32(0xfffffff0u - rand_r(seed) % 1000);
-		break;
-	case FZ_TRUNC_PAYLOAD:
-		rq.op = ARCHIP_OP_WRITE;
-		rq.data_len = rq.len;
-		break;
-	case FZ_READ_ZERO:
-		rq.len = 0;
-		break;
-	case FZ_COPY_BAD:
-		rq.op = ARCHIP_OP_COPY;
-		rq.len = 0;
-		rq.data_len = htole32(2);
-		break;
-	case FZ_STAT_WITH_LEN:
-		rq.op = ARCHIP_OP_STAT;
-		break;
-	case FZ_PAST_MAXBYTES:
-		/* Far below 2^64, far above any file OCFS2 can hold. */
-		rq.op = ARCHIP_OP_WRITE_ZEROES;
-		rq.off = htole64((1ULL << 62) + ((uint64_t)rand_r(seed) << 12));
-		break;
-	case FZ_NAME_HIGH:
-		/* Letters to isalnum() of the kernel's Latin-1 ctype table. */
-		name[rand_r(seed) % 3] = (char)(0xc0 + rand_r(seed) % 64);
-		break;
-	}
-	if (kind == FZ_GARBAGE) {
-		for (i = 0; i < (int)sizeof(frame); i++)
-			frame[i] = rand_r(seed);
-		flen = 40 + rand_r(seed) % (sizeof(frame) - 40);
-	} else {
-		memcpy(frame, &rq, sizeof(rq));
-		flen = sizeof(rq);
-		i = le16toh(rq.name_len) < 260 ? le16toh(rq.name_len) : 260;
-		memcpy(frame + flen, name, i);
-		flen += i;
-		if (kind == FZ_COPY_BAD) {
-			memcpy(frame + flen, "..", 2);
-			flen += 2;
-		}
-		if (kind == FZ_TRUNC_PAYLOAD) {
-			memset(frame + flen, 0x5a, 100);
-			flen += 100;	/* of 4096 promised */
-		}
-	}
-	archip_write_all(c->fd, frame, flen);
-	/* Only a cut-off frame is followed by our close; the server must
-	 * refuse every other one by itself.
-	 */
-	if (kind == FZ_TRUNC_PAYLOAD)
-		shutdown(c->fd, SHUT_WR);
-	rc = closed_by_server(c->fd);
-	archip_client_close(c);
-	return rc;
-}
-
 static int cmd_fuzz(int argc, char **argv)
 {
-	long frames, i, bad = 0, per[FZ_KINDS] = { 0 };
-	unsigned int seed;
-	struct archip_client c;
-
 	if (argc != 2)
 		usage();
-	frames = num(argv[0]);
-	seed = num(argv[1]);
-	/* Learn the server's limits once. */
-	connect_or_die(&c, 42);
-	archip_client_close(&c);
-	for (i = 0; i < frames; i++) {
-		int kind = i % FZ_KINDS, rc;
-
-		rc = fuzz_one(kind, &seed, &c);
-		per[kind]++;
-		if (rc != 1) {
-			fprintf(stderr, "fuzz frame %ld (%s): %s\n", i, fz_names[kind],
-				rc < 0 ? "could not connect" : "connection not closed");
-			bad++;
-		}
-	}
-	printf("fuzz: %ld malformed frames of %d kinds, %ld not refused\n",
-	       frames, FZ_KINDS, bad);
-	return bad ? 1 : 0;
+	return archip_obj_fuzz(host, port, num(argv[0]), num(argv[1]));
 }
 
 /* ----------------------------------------------------------------- bench */
@@ -742,10 +519,26 @@ static int load_key(void)
 	return 0;
 }
 
+/* -l LOCK: take it anew; the connection's requests carry its epoch. */
+static void take_lock(struct archip_client *c, const char *lock)
+{
+	struct archip_acquire_rep ar;
+	int st = archip_client_call(c, ARCHIP_OP_ACQUIRE, 0, lock, 0, 0, NULL, 0,
+				    &ar, sizeof(ar));
+
+	if (st == -EAGAIN) {
+		fprintf(stderr, "archip-obj: lock %s is held elsewhere\n", lock);
+		exit(3);
+	}
+	if (check(c, st, "acquire"))
+		exit(1);
+	c->epoch = le32toh(ar.epoch);
+}
+
 int main(int argc, char **argv)
 {
 	struct archip_client c;
-	const char *cmd;
+	const char *cmd, *lock = NULL;
 	int st;
 
 	if (argc < 4 || strcmp(argv[1], "-s"))
@@ -756,9 +549,19 @@ int main(int argc, char **argv)
 	}
 	if (load_key())
 		return 1;
+	if (!strcmp(argv[3], "-l")) {
+		if (argc < 6)
+			usage();
+		lock = argv[4];
+		argc -= 2;
+		argv += 2;
+	}
 	cmd = argv[3];
 	argc -= 4;
 	argv += 4;
+	if (lock && (!strcmp(cmd, "mix") || !strcmp(cmd, "fuzz") ||
+		     !strcmp(cmd, "conns") || !strcmp(cmd, "lock")))
+		usage();
 	if (!strcmp(cmd, "mix"))
 		return cmd_mix(argc, argv);
 	if (!strcmp(cmd, "fuzz"))
@@ -767,6 +570,8 @@ int main(int argc, char **argv)
 		return cmd_conns(argc, argv);
 
 	connect_or_die(&c, getpid());
+	if (lock)
+		take_lock(&c, lock);
 	if (!strcmp(cmd, "put"))
 		return cmd_put(&c, argc, argv);
 	if (!strcmp(cmd, "get"))

@@ -228,7 +228,7 @@ bool archip_srv_is_lock_op(u8 op);
 int archip_srv_io_execute(struct archip_srv_io *io);
 
 /* srv_lock.c */
-bool archip_srv_changing_start(struct archip_srv_io *io);
+int archip_srv_changing_start(struct archip_srv_io *io);
 void archip_srv_changing_end(struct archip_srv_io *io);
 int archip_srv_lock_execute(struct archip_srv_io *io);
 void archip_srv_lock_submit(struct archip_srv_io *io);

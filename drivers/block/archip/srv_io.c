@@ -116,8 +116,9 @@ int archip_srv_io_execute(struct archip_srv_io *io)
 	}
 	if (!op_allowed(io->conn, io->op))
 		return -EOPNOTSUPP;
-	if (!archip_srv_changing_start(io))
-		return -ESTALE;
+	err = archip_srv_changing_start(io);
+	if (err)
+		return err;
 	err = execute(io);
 	archip_srv_changing_end(io);
 	return err;

@@ -20,7 +20,9 @@
  *     checks it again once it has its slot.  So either the new holder
  *     waits for a binder, or the binder sees the new epoch (-ESTALE).
  *  3. A request that changes data whose epoch is not its connection's is
- *     refused (-ESTALE) before it touches the store.
+ *     refused (-ESTALE) before it touches the store; one that changes an
+ *     object of the volume format (archip_vol_obj_fenced()) with no epoch
+ *     at all, -ENOLCK: every writer of a volume is fenced.
  *  4. A node that dies or hangs holding such locks loses them when the
  *     cluster evicts it (OCFS2 backs flock with the DLM).  A client that
  *     goes silent loses its connections after the lease (srv_conn.c sets
@@ -44,6 +46,7 @@
 #include <linux/jiffies.h>
 #include <linux/slab.h>
 #include <linux/archip.h>
+#include <linux/archip-volume.h>
 #include <net/sock.h>
 
 #include "srv.h"
@@ -459,23 +462,28 @@ static bool changes_data(u8 op)
 }
 
 /*
- * Rule 3: may @io, of its connection, change data?  If it may, it counts
- * as executing until archip_srv_changing_end(): a RELEASE waits for it.
+ * Rule 3: may @io, of its connection, change data?  0 if it may: it then
+ * counts as executing until archip_srv_changing_end() (a RELEASE waits
+ * for it).  -ENOLCK: it changes an object of the volume format without a
+ * lock epoch (fencing for everyone); -ESTALE: its epoch is not the
+ * connection's (fenced, or not bound yet).
  */
-bool archip_srv_changing_start(struct archip_srv_io *io)
+int archip_srv_changing_start(struct archip_srv_io *io)
 {
 	struct archip_srv_conn *c = io->conn;
 
 	if (!changes_data(io->op))
-		return true;
+		return 0;
+	if (!io->epoch &&
+	    archip_vol_obj_fenced(io->op == ARCHIP_OP_COPY ? io->name2 : io->name))
+		return -ENOLCK;
 	atomic_inc(&c->changing);
 	/* Counted before the epoch is read: pairs with do_release(). */
 	smp_mb__after_atomic();
-	/* A writer of another epoch: fenced, or not bound yet. */
 	if (io->epoch == READ_ONCE(c->epoch))
-		return true;
+		return 0;
 	atomic_dec(&c->changing);
-	return false;
+	return -ESTALE;
 }
 
 void archip_srv_changing_end(struct archip_srv_io *io)

@@ -56,11 +56,18 @@
  */
 #define ARCHIP_VOL_HDR_PREFIX	"v."
 #define ARCHIP_VOL_HDR_FMT	ARCHIP_VOL_HDR_PREFIX "%s"
-#define ARCHIP_VOL_DATA_FMT	"d.%s.%016llx"
-#define ARCHIP_VOL_MAP_FMT	"m.%s"
-#define ARCHIP_VOL_LOCK_FMT	"vol.%s"
-#define ARCHIP_VOL_SNAPREQ_FMT	"s.%s"	/* a snapshot request to the holder */
-#define ARCHIP_VOL_MANIFEST_FMT	"i.%s"	/* an image's digests, by set */
+#define ARCHIP_VOL_DATA_PREFIX	"d."
+#define ARCHIP_VOL_DATA_FMT	ARCHIP_VOL_DATA_PREFIX "%s.%016llx"
+#define ARCHIP_VOL_MAP_PREFIX	"m."
+#define ARCHIP_VOL_MAP_FMT	ARCHIP_VOL_MAP_PREFIX "%s"
+#define ARCHIP_VOL_LOCK_PREFIX	"vol."
+#define ARCHIP_VOL_LOCK_FMT	ARCHIP_VOL_LOCK_PREFIX "%s"
+#define ARCHIP_VOL_SNAPREQ_PREFIX "s."
+#define ARCHIP_VOL_SNAPREQ_FMT	ARCHIP_VOL_SNAPREQ_PREFIX "%s"	/* a snapshot request to the holder */
+/* The lock a snapshot request is written under (one requester at a time) */
+#define ARCHIP_VOL_SNAPLOCK_FMT	ARCHIP_VOL_LOCK_PREFIX "%s.snap"
+#define ARCHIP_VOL_MANIFEST_PREFIX "i."
+#define ARCHIP_VOL_MANIFEST_FMT	ARCHIP_VOL_MANIFEST_PREFIX "%s"	/* an image's digests, by set */
 #define ARCHIP_VOL_CONTENT_PREFIX "h."
 #define ARCHIP_VOL_CONTENT_FMT	ARCHIP_VOL_CONTENT_PREFIX "%s"	/* by hex digest */
 #define ARCHIP_VOL_DIGEST_SIZE	32	/* sha256 */
@@ -103,10 +110,39 @@ static inline unsigned long archip_vol_dir_key_len(const char *name,
 
 	while (dot && name[dot - 1] != '.')
 		dot--;
-	if (len > 2 && name[0] == 'd' && name[1] == '.' && dot > 2 &&
+	if (len > 2 && name[0] == ARCHIP_VOL_DATA_PREFIX[0] &&
+	    name[1] == ARCHIP_VOL_DATA_PREFIX[1] && dot > 2 &&
 	    len - dot == 16)
 		return len - 2;
 	return len;
+}
+
+/*
+ * Fencing for everyone (Documentation/protocol.rst, "Fencing"): is @name
+ * (NUL-terminated) one of the names above, an object of the volume format
+ * or a lock's name?  The object server refuses a request that changes
+ * such an object (WRITE, DISCARD, WRITE_ZEROES, DELETE, the destination of
+ * a COPY) unless it carries a lock epoch: its connection's, which it got
+ * by ACQUIRE or BIND.  Any other object stays free for tools and tests.
+ */
+static inline int archip_vol_obj_fenced(const char *name)
+{
+	static const char *const prefixes[] = {
+		ARCHIP_VOL_HDR_PREFIX, ARCHIP_VOL_DATA_PREFIX,
+		ARCHIP_VOL_MAP_PREFIX, ARCHIP_VOL_SNAPREQ_PREFIX,
+		ARCHIP_VOL_MANIFEST_PREFIX, ARCHIP_VOL_CONTENT_PREFIX,
+		ARCHIP_VOL_LOCK_PREFIX, 0
+	};
+	const char *const *p;
+	unsigned long k;
+
+	for (p = prefixes; *p; p++) {
+		for (k = 0; (*p)[k] && name[k] == (*p)[k]; k++)
+			;
+		if (!(*p)[k])
+			return 1;
+	}
+	return 0;
 }
 
 #define ARCHIP_VOL_SNAPSHOT	(1U << 0)	/* immutable, parent of clones */
