@@ -9,6 +9,9 @@
 
 namespace archipctl {
 
+// How long an ACQUIRE waits for the writers bound at an older epoch.
+constexpr uint32_t ACQUIRE_BARRIER_MS = 10000;
+
 ObjClient::ObjClient(const std::string &server) : server_(server)
 {
 	HostPort hp = parse_hostport(server, ARCHIP_DEFAULT_PORT);
@@ -143,8 +146,15 @@ std::vector<std::string> ObjClient::list(const std::string &prefix)
 bool ObjClient::acquire(const std::string &lock)
 {
 	struct archip_acquire_rep ar;
-	int st = call(ARCHIP_OP_ACQUIRE, 0, lock, 0, 0, nullptr, 0, &ar, sizeof(ar),
-		      "lock " + lock);
+
+	// Already ours: the connection writes under it already.
+	for (const auto &h : held_)
+		if (h.first == lock)
+			return true;
+	// A free lock may still have writers bound at an older epoch (an
+	// import's connections that just ended): the barrier waits for them.
+	int st = call(ARCHIP_OP_ACQUIRE, 0, lock, 0, ACQUIRE_BARRIER_MS, nullptr, 0, &ar,
+		      sizeof(ar), "lock " + lock);
 	if (st == -EAGAIN)
 		return false;
 	if (st == -EBUSY)

@@ -34,6 +34,9 @@ void check_volume_name(const std::string &name)
 	    !archip_vol_name_valid(name.c_str(), name.size() + 1))
 		throw Error("bad volume name '" + name + "': use 1-63 letters, digits, _ or -",
 			    EXIT_USAGE);
+	if (archip_vol_name_reserved(name.c_str()))
+		throw Error("volume name '" + name + "' is reserved (lock files are named so): "
+			    "choose another", EXIT_USAGE);
 }
 
 namespace {

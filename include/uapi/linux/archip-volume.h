@@ -96,6 +96,26 @@ static inline int archip_vol_name_valid(const char *name, unsigned long size)
 }
 
 /*
+ * Volume names that a new volume cannot take: its lock ("vol." NAME) would
+ * read as a file behind lock "vol" (ARCHIP_LOCK_WRITERS_FMT "%s.w",
+ * ARCHIP_LOCK_SLOT_FMT "%s.q%u" of <linux/archip.h>), which no ACQUIRE
+ * may take.  "w", and "q" followed by digits only.
+ */
+static inline int archip_vol_name_reserved(const char *name)
+{
+	unsigned long i;
+
+	if (name[0] == 'w' && !name[1])
+		return 1;
+	if (name[0] != 'q' || !name[1])
+		return 0;
+	for (i = 1; name[i]; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return 0;
+	return 1;
+}
+
+/*
  * Store layout 2 (Documentation/protocol.rst, "Storage layout"): the part
  * of an object's name that picks its directory.  A data object
  * (ARCHIP_VOL_DATA_FMT: "d.", the set, '.', 16 hex digits) drops the last
