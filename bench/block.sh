@@ -10,6 +10,8 @@
 #   nbd     NBD: qemu-nbd on s1 exporting a file on the same OCFS2
 #           (direct I/O), connected from h1 by nbd-client
 #   local   fio on s1, direct I/O on a file on the OCFS2 mount (the limit)
+#   nodigest  archip mapped --no-digest (a second volume): the gap to
+#           "archip" is what the crc32c digests of every frame cost
 #   volatile  (writes only) archip with the server's sync_writes=N: writes
 #           answered before they are stable, which archip never does; the
 #           gap to "archip" is what durability (an fdatasync per write) costs
@@ -50,8 +52,12 @@ on s1 "modprobe archip_srv && mkdir -p $SAN/store && $CTL server start --root $S
 	qemu-nbd --fork --persistent --shared=8 -f raw --cache=none --aio=native \
 		-b $S1 -p 10809 -x bench $SAN/nbd.img" >&2
 on h1 "export ARCHIP_SERVER=$S1; $CTL volume create bench --size $SIZE >/dev/null &&
-	modprobe archip_blk && $CTL map bench >/dev/null &&
+	$CTL volume create bench2 --size $SIZE >/dev/null &&
+	modprobe archip_blk && $CTL map bench >/dev/null && $CTL map bench2 --no-digest >/dev/null &&
+	$CTL --json list | grep -q '\"volume\":\"bench\"[^}]*\"digest\":true' &&
+	$CTL --json list | grep -q '\"volume\":\"bench2\"[^}]*\"digest\":false' &&
 	dd if=/dev/urandom of=/dev/archip/bench bs=1M count=256 oflag=direct status=none &&
+	dd if=/dev/urandom of=/dev/archip/bench2 bs=1M count=256 oflag=direct status=none &&
 	modprobe nvme_tcp && echo 'transport=tcp,traddr=$S1,trsvcid=4420,nqn=$NQN' >/dev/nvme-fabrics &&
 	modprobe nbd && nbd-client $S1 10809 /dev/nbd0 -N bench -b 4096 -C 4 >/dev/null 2>&1 &&
 	sleep 2 && ls /dev/nvme*n1 >/dev/null" >&2
@@ -72,6 +78,7 @@ for op in $OPS; do
 	for bs in $BS; do
 		for qd in $DEPTHS; do
 			echo "$op $bs $qd archip $(run_fio h1 /dev/archip/bench $op $bs $qd)" >>"$res"
+			echo "$op $bs $qd nodigest $(run_fio h1 /dev/archip/bench2 $op $bs $qd)" >>"$res"
 			echo "$op $bs $qd nvme $(run_fio h1 "$NVME" $op $bs $qd)" >>"$res"
 			echo "$op $bs $qd nbd $(run_fio h1 /dev/nbd0 $op $bs $qd)" >>"$res"
 			echo "$op $bs $qd local $(run_fio s1 $SAN/local.img $op $bs $qd)" >>"$res"
@@ -84,7 +91,7 @@ for op in $OPS; do
 		done
 	done
 done
-on h1 "$CTL unmap bench; nbd-client -d /dev/nbd0; echo 1 >/sys/class/nvme/nvme0/delete_controller" >/dev/null 2>&1 || true
+on h1 "$CTL unmap bench; $CTL unmap bench2; nbd-client -d /dev/nbd0; echo 1 >/sys/class/nvme/nvme0/delete_controller" >/dev/null 2>&1 || true
 "$LABCMD" check >&2 || echo "bench: WARNING: a node logged a kernel warning" >&2
 
 awk '
@@ -92,9 +99,9 @@ awk '
   if (!(k in seen)) { seen[k] = 1; keys[++n] = k } }
 END {
 	printf "fio, direct, libaio; 1 storage + 1 hypervisor VM (emulated: compare ratios)\n\n"
-	printf "%-10s %5s %3s | %-20s | %-20s | %-20s | %-20s | %8s %8s %9s\n", "op", "bs", "qd",
-	       "archip IOPS MB/s p99", "nvme-tcp", "nbd", "local (limit)", "vs nvme", "vs nbd",
-	       "vs volatile"
+	printf "%-10s %5s %3s | %-20s | %-20s | %-20s | %-20s | %8s %8s %12s %9s\n", "op", "bs",
+	       "qd", "archip IOPS MB/s p99", "nvme-tcp", "nbd", "local (limit)", "vs nvme", "vs nbd",
+	       "vs nodigest", "vs volatile"
 	for (i = 1; i <= n; i++) {
 		k = keys[i]; split(k, f, " ")
 		printf "%-10s %5s %3s", f[1], f[2], f[3]
@@ -103,6 +110,7 @@ END {
 			printf " | %6d %6.1f %6sus", iops[k, t[j]], mbs[k, t[j]], p99[k, t[j]]
 		printf " | %7.2fx %7.2fx", iops[k, "archip"] / (iops[k, "nvme"] ? iops[k, "nvme"] : 1),
 		       iops[k, "archip"] / (iops[k, "nbd"] ? iops[k, "nbd"] : 1)
+		printf " %11.2fx", iops[k, "archip"] / (iops[k, "nodigest"] ? iops[k, "nodigest"] : 1)
 		if ((k, "volatile") in iops)
 			printf " %8.2fx (%d IOPS)", iops[k, "archip"] / (iops[k, "volatile"] ? iops[k, "volatile"] : 1),
 			       iops[k, "volatile"]

@@ -12,9 +12,35 @@ HELLO_MAGIC, REQ_MAGIC, REP_MAGIC, AUTH_MAGIC = \
 PROTO = 3
 FEAT_ALL = 0xf          # COPY, LOCKS, LIST, FENCE
 FEAT_AUTH = 1 << 4
+FEAT_DIGEST = 1 << 5
 HELLO_LEN, REPLY_LEN, REPLY_BASE = 80, 160, 96
 KEY_FILE = os.environ.get('ARCHIP_KEY_FILE', '/etc/archip/archip.key')
 ST_OK, ST_NEED_KEY, ST_UNKNOWN_KEY, ST_BAD_PROOF = 0, 6, 7, 8
+
+
+def _crc_table():
+    t = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82f63b78 if c & 1 else c >> 1
+        t.append(c)
+    return t
+
+
+_CRC = _crc_table()
+
+
+def crc32c(data):
+    """CRC-32C as protocol.rst's "Digests" define it (Castagnoli, initial
+    value all ones, final complement): crc32c(b'123456789') == 0xe3069283."""
+    c = 0xffffffff
+    for b in data:
+        c = (c >> 8) ^ _CRC[(c ^ b) & 0xff]
+    return c ^ 0xffffffff
+
+
+assert crc32c(b'123456789') == 0xe3069283
 
 
 class Refused(ConnectionError):

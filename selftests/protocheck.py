@@ -185,7 +185,76 @@ s.close()
 result('under a held lock (ACQUIRE\'s epoch) a data object is written, read, deleted',
        ep != 0 and r1 == (0, b'') and r2 == (0, b'good') and r3 == (0, b''),
        f'epoch {ep}, {r1} {r2} {r3}')
-for n in (b'pc.w', b'pc.dst'):
+
+# ------------------------------------------------------------- Digests
+# With DIGEST granted: hdgst after each header, ddgst after a request's
+# name and payload and after a reply's payload (none where there is
+# nothing); a wrong one closes the connection, the frame not acted on.
+def dframe(op, name=b'', off=0, length=0, data=b'', epoch=0, bad=None):
+    f = frame(op, name, off, length, data, epoch=epoch)
+    h = f[:40] + struct.pack('<I', w.crc32c(f[:40]))
+    rest = f[40:]
+    d = struct.pack('<I', w.crc32c(rest)) if rest else b''
+    if bad == 'header':
+        h = h[:40] + bytes([h[40] ^ 1]) + h[41:]
+    if bad == 'data':
+        rest = rest[:-1] + bytes([rest[-1] ^ 0x80])
+    return h + rest + d
+
+
+def dconn():
+    s = w.connect(host, port, 990 + tag[0], w.FEAT_ALL | w.FEAT_DIGEST)
+    s.settimeout(20)
+    return s
+
+
+def dreply(s):
+    """(status, data) with both digests checked, 'bad' on a wrong one, or
+    None if the server closed the connection."""
+    try:
+        h = w.recv_all(s, 28)
+        magic, status, _t, dlen, _p, hd = struct.unpack('<IiQIII', h)
+        if magic != w.REP_MAGIC or hd != w.crc32c(h[:24]):
+            return 'bad'
+        d = w.recv_all(s, dlen + 4) if dlen else b''
+    except (ConnectionError, OSError):
+        return None
+    if d and struct.unpack('<I', d[-4:])[0] != w.crc32c(d[:-4]):
+        return 'bad'
+    return status, d[:-4]
+
+
+payload = os.urandom(5000)
+s = dconn()
+s.sendall(dframe(WRITE, b'pc.dg', 0, len(payload), payload))
+r1 = dreply(s)
+s.sendall(dframe(READ, b'pc.dg', 0, len(payload)))
+r2 = dreply(s)
+s.sendall(dframe(STAT, b'pc.dg'))
+r3 = dreply(s)
+s.sendall(dframe(FLUSH))
+r4 = dreply(s)
+s.close()
+result('digests: WRITE, READ, STAT, FLUSH without a name answered with right digests',
+       r1 == (0, b'') and r2 == (0, payload) and r3 is not None and r3 != 'bad' and
+       r3[0] == 0 and len(r3[1]) == 24 and r4 == (0, b''), f'{r1} {str(r2)[:40]} {r3} {r4}')
+for bad in ('header', 'data'):
+    s = dconn()
+    s.sendall(dframe(WRITE, b'pc.dg', 0, 16, b'x' * 16, bad=bad))
+    r = dreply(s)
+    s.close()
+    s = dconn()
+    s.sendall(dframe(READ, b'pc.dg', 0, 16))
+    after = dreply(s)
+    s.close()
+    result(f'digests: a WRITE with a wrong {bad} digest closes, unanswered and not written',
+           r is None and after == (0, payload[:16]), f'{r} then {after}')
+s = dconn()
+s.sendall(frame(STAT, b'pc.dg'))
+result('digests: a frame without its digests closes the connection', dreply(s) is None)
+s.close()
+
+for n in (b'pc.w', b'pc.dst', b'pc.dg'):
     s = conn()
     s.sendall(frame(DELETE, n))
     reply(s)

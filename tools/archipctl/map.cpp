@@ -67,6 +67,8 @@ struct Dev {
 	uint32_t epoch;
 	uint64_t key_id;
 	bool ro;
+	bool digest;
+	uint64_t digest_errors;
 };
 
 std::vector<Dev> list_devs()
@@ -88,6 +90,9 @@ std::vector<Dev> list_devs()
 			d.ro = a[ARCHIP_BLK_A_READ_ONLY] != nullptr;
 			d.epoch = a[ARCHIP_BLK_A_EPOCH] ? nla_get_u32(a[ARCHIP_BLK_A_EPOCH]) : 0;
 			d.key_id = a[ARCHIP_BLK_A_KEY_ID] ? nla_get_u64(a[ARCHIP_BLK_A_KEY_ID]) : 0;
+			d.digest = a[ARCHIP_BLK_A_DIGEST] != nullptr;
+			d.digest_errors = a[ARCHIP_BLK_A_DIGEST_ERRORS] ?
+					  nla_get_u64(a[ARCHIP_BLK_A_DIGEST_ERRORS]) : 0;
 			devs.push_back(d);
 		});
 	return devs;
@@ -95,7 +100,7 @@ std::vector<Dev> list_devs()
 
 struct MapOpts {
 	std::string volume, servers = default_server(), target;
-	bool ro = false, force = false;
+	bool ro = false, force = false, no_digest = false;
 	uint32_t queues = 0, depth = 0, loss = 0, io_timeout = 0;
 };
 
@@ -132,6 +137,8 @@ void map(const MapOpts &o)
 	nla_put_string(m, ARCHIP_BLK_A_SERVERS, servers.c_str());
 	if (o.ro)
 		nla_put_flag(m, ARCHIP_BLK_A_READ_ONLY);
+	if (o.no_digest)
+		nla_put_flag(m, ARCHIP_BLK_A_NO_DIGEST);
 	if (o.queues)
 		nla_put_u32(m, ARCHIP_BLK_A_NR_QUEUES, o.queues);
 	if (o.depth)
@@ -190,6 +197,8 @@ void list()
 		j["read_only"] = d.ro;
 		j["epoch"] = d.epoch;
 		j["key_id"] = d.key_id ? Json(key_id_hex(d.key_id)) : Json(nullptr);
+		j["digest"] = d.digest;
+		j["digest_errors"] = d.digest_errors;
 		arr.push_back(j);
 	}
 	out.emit(arr, [](const Json &a) {
@@ -214,6 +223,8 @@ void setup_map(CLI::App &app)
 	m->add_option("--server", o->servers,
 		      "object servers HOST[:PORT][,HOST2[:PORT]...] (default $ARCHIP_SERVER)");
 	m->add_flag("--read-only", o->ro, "map read-only (does not take the volume lock)");
+	m->add_flag("--no-digest", o->no_digest,
+		    "no crc32c digests on the device's frames (they are on by default)");
 	// Ranges as the kernel's policy (blk_netlink.c), checked before anything.
 	m->add_option("--queues", o->queues, "hardware queues/connections (default: CPUs, max 16)")
 		->check(CLI::Range(1, 16));

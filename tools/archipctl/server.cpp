@@ -176,6 +176,7 @@ Json status_json(struct nlattr **a)
 		keys.push_back(key_id_hex(u64(a[ARCHIP_SRV_A_KEY2_ID])));
 	j["insecure"] = a[ARCHIP_SRV_A_INSECURE] != nullptr;
 	j["keys"] = keys;
+	j["digest_errors"] = u64(a[ARCHIP_SRV_A_DIGEST_ERRORS]);
 
 	Json conns = Json::array();
 	if (a[ARCHIP_SRV_A_CONNS]) {
@@ -199,6 +200,7 @@ Json status_json(struct nlattr **a)
 				      nla_get_string(t[ARCHIP_CONN_A_BOUND]) : "";
 			cj["key_id"] = t[ARCHIP_CONN_A_KEY_ID] ?
 				       Json(key_id_hex(u64(t[ARCHIP_CONN_A_KEY_ID]))) : Json(nullptr);
+			cj["digest"] = t[ARCHIP_CONN_A_DIGEST] != nullptr;
 			conns.push_back(cj);
 		}
 	}
@@ -247,13 +249,14 @@ void status_human(const Json &j)
 			std::cout << " " << text(k);
 		std::cout << "\n";
 	}
+	std::cout << "frames with a wrong digest: " << text(j.at("digest_errors")) << "\n";
 	const auto &conns = j.at("connections");
 	std::cout << "connections: " << conns.size() << "\n";
 	for (const auto &c : conns)
-		std::printf("  %-21s client %-20s key %-16s inflight %-4s requests %-10s locks %s"
-			    " epoch %s%s%s\n",
+		std::printf("  %-21s client %-20s key %-16s digest %-3s inflight %-4s requests %-10s"
+			    " locks %s epoch %s%s%s\n",
 			    text(c.at("peer")).c_str(), text(c.at("client_id")).c_str(),
-			    text(c.at("key_id")).c_str(),
+			    text(c.at("key_id")).c_str(), text(c.at("digest")).c_str(),
 			    text(c.at("inflight")).c_str(), text(c.at("requests")).c_str(),
 			    text(c.at("locks")).c_str(), text(c.at("epoch")).c_str(),
 			    text(c.at("bound")).empty() ? "" : " bound ",

@@ -28,6 +28,75 @@
 static uint8_t client_key[ARCHIP_KEY_LEN];
 static int client_key_set;
 
+/* ------------------------------------------------------------ crc32c */
+
+static uint32_t crc_table[8][256];
+
+__attribute__((constructor)) static void crc_table_init(void)
+{
+	uint32_t c;
+	int i, j;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		crc_table[0][i] = c;
+	}
+	for (i = 0; i < 256; i++)
+		for (j = 1; j < 8; j++)
+			crc_table[j][i] = (crc_table[j - 1][i] >> 8) ^
+					  crc_table[0][crc_table[j - 1][i] & 0xff];
+}
+
+static uint32_t crc_sw(uint32_t crc, const uint8_t *p, size_t len)
+{
+	uint64_t v;
+
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&v, p, 8);
+		v = le64toh(v) ^ crc;
+		crc = crc_table[7][v & 0xff] ^ crc_table[6][(v >> 8) & 0xff] ^
+		      crc_table[5][(v >> 16) & 0xff] ^ crc_table[4][(v >> 24) & 0xff] ^
+		      crc_table[3][(v >> 32) & 0xff] ^ crc_table[2][(v >> 40) & 0xff] ^
+		      crc_table[1][(v >> 48) & 0xff] ^ crc_table[0][v >> 56];
+	}
+	while (len--)
+		crc = (crc >> 8) ^ crc_table[0][(crc ^ *p++) & 0xff];
+	return crc;
+}
+
+#if defined(__x86_64__)
+__attribute__((target("sse4.2")))
+static uint32_t crc_hw(uint32_t crc, const uint8_t *p, size_t len)
+{
+	uint64_t c, v;
+
+	for (; len && ((uintptr_t)p & 7); len--)
+		crc = __builtin_ia32_crc32qi(crc, *p++);
+	c = crc;
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+	}
+	crc = (uint32_t)c;
+	while (len--)
+		crc = __builtin_ia32_crc32qi(crc, *p++);
+	return crc;
+}
+#endif
+
+uint32_t archip_crc32c_update(uint32_t crc, const void *buf, size_t len)
+{
+#if defined(__x86_64__)
+	if (__builtin_cpu_supports("sse4.2"))
+		return crc_hw(crc, buf, len);
+#endif
+	return crc_sw(crc, buf, len);
+}
+
+/* ------------------------------------------------------------ client */
+
 static int fail(struct archip_client *c, const char *fmt, const char *arg)
 {
 	snprintf(c->error, sizeof(c->error), fmt, arg);
@@ -311,6 +380,7 @@ int archip_client_connect(struct archip_client *c, const char *host,
 		return -1;
 	}
 	c->features = le64toh(hr.features);
+	c->digest = !!(features & c->features & ARCHIP_FEAT_DIGEST);
 	c->server_id = le64toh(hr.server_id);
 	c->max_io = le32toh(hr.max_io);
 	c->max_inflight = le32toh(hr.max_inflight);
@@ -331,8 +401,10 @@ int archip_client_send(struct archip_client *c, uint8_t op, uint16_t flags,
 {
 	size_t nlen = name ? strlen(name) : 0;
 	struct archip_req rq = { 0 };
-	struct iovec iov[3];
-	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 3 };
+	uint32_t hdgst, ddgst;
+	size_t dg = c->digest ? ARCHIP_DIGEST_LEN : 0;
+	struct iovec iov[5];
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 5 };
 	size_t total;
 	ssize_t n;
 
@@ -345,10 +417,18 @@ int archip_client_send(struct archip_client *c, uint8_t op, uint16_t flags,
 	rq.name_len = htole16((uint16_t)nlen);
 	rq.data_len = htole32(data_len);
 	rq.epoch = htole32(c->epoch);
+	if (dg) {
+		hdgst = htole32(archip_crc32c(&rq, sizeof(rq)));
+		ddgst = htole32(~archip_crc32c_update(archip_crc32c_update(ARCHIP_CRC32C_INIT,
+									   name, nlen),
+						      data, data_len));
+	}
 	iov[0] = (struct iovec){ &rq, sizeof(rq) };
-	iov[1] = (struct iovec){ (void *)name, nlen };
-	iov[2] = (struct iovec){ (void *)data, data_len };
-	total = sizeof(rq) + nlen + data_len;
+	iov[1] = (struct iovec){ &hdgst, dg };
+	iov[2] = (struct iovec){ (void *)name, nlen };
+	iov[3] = (struct iovec){ (void *)data, data_len };
+	iov[4] = (struct iovec){ &ddgst, nlen + data_len ? dg : 0 };
+	total = sizeof(rq) + nlen + data_len + (nlen + data_len ? 2 : 1) * dg;
 	while (total) {
 		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
@@ -373,9 +453,13 @@ int archip_client_recv(struct archip_client *c, struct archip_reply *rep,
 		       void *buf, size_t buflen)
 {
 	struct archip_rep r;
+	uint32_t d;
 
-	if (archip_read_all(c->fd, &r, sizeof(r)))
+	if (archip_read_all(c->fd, &r, sizeof(r)) ||
+	    (c->digest && archip_read_all(c->fd, &d, sizeof(d))))
 		return fail(c, "connection lost: %s", strerror(errno));
+	if (c->digest && le32toh(d) != archip_crc32c(&r, sizeof(r)))
+		return fail(c, "%s", "reply header digest mismatch (corrupted on the wire?)");
 	if (le32toh(r.magic) != ARCHIP_REP_MAGIC)
 		return fail(c, "%s", "bad reply magic from the server");
 	rep->tag = le64toh(r.tag);
@@ -385,6 +469,12 @@ int archip_client_recv(struct archip_client *c, struct archip_reply *rep,
 		return fail(c, "%s", "reply payload larger than expected");
 	if (rep->data_len && archip_read_all(c->fd, buf, rep->data_len))
 		return fail(c, "connection lost: %s", strerror(errno));
+	if (c->digest && rep->data_len) {
+		if (archip_read_all(c->fd, &d, sizeof(d)))
+			return fail(c, "connection lost: %s", strerror(errno));
+		if (le32toh(d) != archip_crc32c(buf, rep->data_len))
+			return fail(c, "%s", "reply data digest mismatch (corrupted on the wire?)");
+	}
 	return 0;
 }
 

@@ -22,6 +22,10 @@ struct archip_client {
 	uint32_t max_inflight;
 	uint64_t next_tag;
 	uint32_t epoch;		/* sent with every request: the held lock's */
+	int digest;		/* ARCHIP_FEAT_DIGEST granted: every frame
+				 * carries crc32c digests (archip_client_send
+				 * and _recv add and check them)
+				 */
 	char error[160];	/* why the last call failed, for humans */
 };
 
@@ -73,6 +77,18 @@ int archip_client_call(struct archip_client *c, uint8_t op, uint16_t flags,
 		       const char *name, uint64_t off, uint32_t len,
 		       const void *data, uint32_t data_len,
 		       void *out, size_t outlen);
+
+/*
+ * CRC-32C as the protocol's digests use it (<linux/archip.h>): start
+ * with ARCHIP_CRC32C_INIT, update over the bytes, the digest is ~crc.
+ * The CPU's crc32 instruction where it has one.
+ */
+#define ARCHIP_CRC32C_INIT	0xffffffffu
+uint32_t archip_crc32c_update(uint32_t crc, const void *buf, size_t len);
+static inline uint32_t archip_crc32c(const void *buf, size_t len)
+{
+	return ~archip_crc32c_update(ARCHIP_CRC32C_INIT, buf, len);
+}
 
 int archip_write_all(int fd, const void *buf, size_t len);
 int archip_read_all(int fd, void *buf, size_t len);

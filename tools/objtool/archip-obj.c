@@ -3,7 +3,7 @@
  * archip-obj: talk the archip object protocol to a server, for tests,
  * debugging and fuzzing.
  *
- *   archip-obj -s HOST[:PORT] [-l LOCK] put NAME OFF [--fua] < data
+ *   archip-obj -s HOST[:PORT] [-l LOCK] [-n] put NAME OFF [--fua] < data
  *   archip-obj -s ... get NAME OFF LEN > data
  *   archip-obj -s ... stat NAME | rm NAME | copy SRC DST | flush [NAME]
  *   archip-obj -s ... discard NAME OFF LEN
@@ -22,6 +22,7 @@
  * -l LOCK takes lock LOCK anew first (exit 3 if it is held elsewhere):
  * the requests carry its epoch, which a change to an object of the volume
  * format needs (archip_vol_obj_fenced()); for one-connection commands.
+ * -n asks the server for no crc32c digests (they are asked for by default).
  *
  * It authenticates with the key in $ARCHIP_KEY_FILE, or else in
  * /etc/archip/archip.key if that exists; with neither, or with
@@ -50,11 +51,13 @@
 
 static char host[256];
 static uint16_t port;
+/* -n: ask for no digests (the wire-corruption test's control). */
+static uint64_t features = ARCHIP_FEAT_KNOWN;
 
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: archip-obj -s HOST[:PORT] [-l LOCK] COMMAND ARGS\n"
+		"usage: archip-obj -s HOST[:PORT] [-l LOCK] [-n] COMMAND ARGS\n"
 		"  put NAME OFF [--fua] <DATA   get NAME OFF LEN >DATA\n"
 		"  stat NAME   rm NAME   copy SRC DST   flush [NAME]\n"
 		"  discard NAME OFF LEN   lock NAME [SECS]\n"
@@ -79,7 +82,7 @@ static uint64_t num(const char *s)
 
 static void connect_or_die(struct archip_client *c, uint64_t id)
 {
-	if (archip_client_connect(c, host, port, id, ARCHIP_FEAT_KNOWN)) {
+	if (archip_client_connect(c, host, port, id, features)) {
 		fprintf(stderr, "archip-obj: %s\n", c->error);
 		exit(1);
 	}
@@ -519,13 +522,24 @@ static int load_key(void)
 	return 0;
 }
 
-/* -l LOCK: take it anew; the connection's requests carry its epoch. */
+/*
+ * -l LOCK: take it anew; the connection's requests carry its epoch.  A
+ * lock just let go by another process may still be its connection's
+ * for a moment (until the server sees the close): tried for 5 s; the
+ * barrier waits up to 10 s for writers bound at an older epoch.
+ */
 static void take_lock(struct archip_client *c, const char *lock)
 {
 	struct archip_acquire_rep ar;
-	int st = archip_client_call(c, ARCHIP_OP_ACQUIRE, 0, lock, 0, 0, NULL, 0,
-				    &ar, sizeof(ar));
+	int st, i;
 
+	for (i = 0; i < 50; i++) {
+		st = archip_client_call(c, ARCHIP_OP_ACQUIRE, 0, lock, 0, 10000, NULL, 0,
+					&ar, sizeof(ar));
+		if (st != -EAGAIN)
+			break;
+		usleep(100 * 1000);
+	}
 	if (st == -EAGAIN) {
 		fprintf(stderr, "archip-obj: lock %s is held elsewhere\n", lock);
 		exit(3);
@@ -549,12 +563,18 @@ int main(int argc, char **argv)
 	}
 	if (load_key())
 		return 1;
-	if (!strcmp(argv[3], "-l")) {
-		if (argc < 6)
-			usage();
-		lock = argv[4];
-		argc -= 2;
-		argv += 2;
+	for (;;) {
+		if (!strcmp(argv[3], "-l") && argc >= 6) {
+			lock = argv[4];
+			argc -= 2;
+			argv += 2;
+		} else if (!strcmp(argv[3], "-n") && argc >= 5) {
+			features &= ~ARCHIP_FEAT_DIGEST;
+			argc--;
+			argv++;
+		} else {
+			break;
+		}
 	}
 	cmd = argv[3];
 	argc -= 4;

@@ -44,12 +44,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/archip-volume.h>
+
 #include "archip_client.h"
 #include "obj_fuzz.h"
 
 #define FUZZ_STREAMS	8
 #define STREAM_MAX	400		/* frames per stream */
-#define STALL_MS	20000		/* a stream that moves for no longer fails */
+#define STALL_MS	60000		/* a stream that moves for no longer fails */
 #define GOOD_SIZE	(1u << 20)
 #define GOOD_BLK	4096
 #define FUZZ_FULL	5000		/* frames enough to use every refusal rule */
@@ -96,6 +98,8 @@ struct fz_expect {
 	uint8_t op;
 	uint8_t state;		/* 0: none expected, 1: expected, 2: answered */
 	uint8_t optional;	/* may go unanswered (before a stream's end) */
+	uint8_t has_want;	/* the status must be want (fencing) */
+	int32_t want;
 	uint32_t len;		/* READ: its length; LIST: the most */
 };
 
@@ -118,7 +122,29 @@ static void buf_put(struct fz_buf *b, const void *d, size_t n)
 	b->len += n;
 }
 
-static void put_frame(struct fz_buf *b, uint8_t op, uint16_t flags, uint64_t tag,
+/* A request header, and with digests (@dg) its digest. */
+static void put_header(struct fz_buf *b, const struct archip_req *rq, int dg)
+{
+	uint32_t d = htole32(archip_crc32c(rq, sizeof(*rq)));
+
+	buf_put(b, rq, sizeof(*rq));
+	if (dg)
+		buf_put(b, &d, sizeof(d));
+}
+
+/* What follows name and payload with digests: their digest. */
+static void put_data_digest(struct fz_buf *b, const void *name, uint16_t nlen,
+			    const void *data, uint32_t dlen)
+{
+	uint32_t d = htole32(~archip_crc32c_update(archip_crc32c_update(ARCHIP_CRC32C_INIT,
+									name, nlen),
+						   data, dlen));
+
+	if (nlen || dlen)
+		buf_put(b, &d, sizeof(d));
+}
+
+static void put_frame(struct fz_buf *b, int dg, uint8_t op, uint16_t flags, uint64_t tag,
 		      uint64_t off, uint32_t len, const char *name, uint16_t nlen,
 		      const void *data, uint32_t dlen, uint32_t epoch)
 {
@@ -129,19 +155,26 @@ static void put_frame(struct fz_buf *b, uint8_t op, uint16_t flags, uint64_t tag
 		.epoch = htole32(epoch),
 	};
 
-	buf_put(b, &rq, sizeof(rq));
+	put_header(b, &rq, dg);
 	buf_put(b, name, nlen);
 	buf_put(b, data, dlen);
+	if (dg)
+		put_data_digest(b, name, nlen, data, dlen);
 }
 
 static uint8_t junk[1 << 16];
 
 /* A well-framed request of a random op: answered, whatever its status. */
-static void gen_good(struct fz_buf *b, uint64_t *s, uint64_t tag, uint32_t max_io,
+static void gen_good(struct fz_buf *b, int dg, uint64_t *s, uint64_t tag, uint32_t max_io,
 		     struct fz_expect *e)
 {
 	const char *name = names[rnd(s) % NR_NAMES], *dst = names[rnd(s) % NR_NAMES];
-	uint32_t epoch = rnd(s) % 4 ? 0 : rnd(s) % 4;
+	/*
+	 * Data requests carry epoch 0 or one no lock ever reaches (lock
+	 * epochs grow by one per ACQUIRE): fencing refuses every change to
+	 * an object of the volume format, so a run never writes one.
+	 */
+	uint32_t epoch = rnd(s) % 4 ? 0 : 0x80000000u | rnd(s);
 	/* Up to 1 GiB: sparse, and a COPY of it cheap (a reflink). */
 	uint64_t off = rnd(s) % 3 ? (uint64_t)(rnd(s) % 256) << 12 : rnd(s) % (1u << 30);
 	uint32_t len, io = max_io < 65536 ? max_io : 65536;
@@ -151,67 +184,86 @@ static void gen_good(struct fz_buf *b, uint64_t *s, uint64_t tag, uint32_t max_i
 		op = 13 + rnd(s) % 243;
 	e->op = op;
 	e->state = 1;
+	/* Fencing (protocol.rst): what a change must be answered. */
+	if (op == ARCHIP_OP_WRITE || op == ARCHIP_OP_DISCARD || op == ARCHIP_OP_WRITE_ZEROES ||
+	    op == ARCHIP_OP_DELETE || op == ARCHIP_OP_COPY) {
+		if (epoch) {
+			e->has_want = 1;
+			e->want = -ESTALE;
+		} else if (archip_vol_obj_fenced(op == ARCHIP_OP_COPY ? dst : name)) {
+			e->has_want = 1;
+			e->want = -ENOLCK;
+		}
+	}
 	switch (op) {
 	case ARCHIP_OP_READ:
 		len = 1 + rnd(s) % io;
 		e->len = len;
-		put_frame(b, op, 0, tag, off, len, name, strlen(name), NULL, 0, 0);
+		put_frame(b, dg, op, 0, tag, off, len, name, strlen(name), NULL, 0, 0);
 		return;
 	case ARCHIP_OP_WRITE:
 		len = 1 + rnd(s) % (io < 8192 ? io : 8192);
-		put_frame(b, op, rnd(s) % 2 ? ARCHIP_REQ_FUA : 0, tag, off, len, name,
+		put_frame(b, dg, op, rnd(s) % 2 ? ARCHIP_REQ_FUA : 0, tag, off, len, name,
 			  strlen(name), junk + rnd(s) % 4096, len, epoch);
 		return;
 	case ARCHIP_OP_FLUSH:
-		put_frame(b, op, 0, tag, 0, 0, name, rnd(s) % 2 ? strlen(name) : 0, NULL, 0, 0);
+		put_frame(b, dg, op, 0, tag, 0, 0, name, rnd(s) % 2 ? strlen(name) : 0, NULL, 0, 0);
 		return;
 	case ARCHIP_OP_DISCARD:
 	case ARCHIP_OP_WRITE_ZEROES:
-		put_frame(b, op, 0, tag, off, 1 + rnd(s) % (1u << 21), name, strlen(name),
+		put_frame(b, dg, op, 0, tag, off, 1 + rnd(s) % (1u << 21), name, strlen(name),
 			  NULL, 0, epoch);
 		return;
 	case ARCHIP_OP_DELETE:
 	case ARCHIP_OP_STAT:
-		put_frame(b, op, 0, tag, 0, 0, name, strlen(name), NULL, 0, epoch);
+		put_frame(b, dg, op, 0, tag, 0, 0, name, strlen(name), NULL, 0, epoch);
 		return;
 	case ARCHIP_OP_COPY:
-		put_frame(b, op, 0, tag, 0, 0, name, strlen(name), dst, strlen(dst), epoch);
+		put_frame(b, dg, op, 0, tag, 0, 0, name, strlen(name), dst, strlen(dst), epoch);
 		return;
 	case ARCHIP_OP_ACQUIRE:
 	case ARCHIP_OP_RELEASE:
 		name = rnd(s) % 2 ? "fz.lk" : "vol.fz";
-		put_frame(b, op, 0, tag, 0, op == ARCHIP_OP_ACQUIRE ? rnd(s) % 50 : 0, name,
+		put_frame(b, dg, op, 0, tag, 0, op == ARCHIP_OP_ACQUIRE ? rnd(s) % 50 : 0, name,
 			  strlen(name), NULL, 0, rnd(s) % 2 ? 0 : 1 + rnd(s) % 3);
 		return;
 	case ARCHIP_OP_BIND:
 		name = rnd(s) % 2 ? "fz.lk" : "vol.fz";
 		/* Each slot is a lock file: a few, and the last one. */
-		put_frame(b, op, 0, tag, rnd(s) % 8 ? rnd(s) % 16 : ARCHIP_BIND_MAX_SLOT, rnd(s) % 50,
+		put_frame(b, dg, op, 0, tag, rnd(s) % 8 ? rnd(s) % 16 : ARCHIP_BIND_MAX_SLOT, rnd(s) % 50,
 			  name, strlen(name), NULL, 0, 1 + rnd(s) % 3);
 		return;
 	case ARCHIP_OP_LIST:
 		len = 1 + rnd(s) % io;
 		e->len = len;
-		put_frame(b, op, 0, tag, rnd(s) % 2 ? 0 : rnd(s), len, name,
+		put_frame(b, dg, op, 0, tag, rnd(s) % 2 ? 0 : rnd(s), len, name,
 			  1 + rnd(s) % strlen(name), NULL, 0, 0);
 		return;
 	default:
-		put_frame(b, op, 0, tag, 0, 0, name, strlen(name), junk, rnd(s) % 64, 0);
+		put_frame(b, dg, op, 0, tag, 0, 0, name, strlen(name), junk, rnd(s) % 64, 0);
 		return;
 	}
 }
 
-#define FATAL_KINDS	16
+/* The rules of every stream, then those of streams with digests. */
+#define PLAIN_KINDS	16
+#define FATAL_KINDS	18
 static const char *const fatal_names[FATAL_KINDS] = {
 	"bad magic", "reserved pad", "reserved pad2", "unknown flag", "FUA on a non-WRITE",
 	"name over 200 bytes", "name with a byte outside [A-Za-z0-9._-]", "name with /",
 	"name starting with .", "missing name", "READ over max_io", "WRITE data_len != len",
 	"payload over max_io", "offset + length past the largest file",
 	"COPY to an invalid name", "ACQUIRE/BIND wait over the limit",
+	"a wrong header digest", "a wrong data digest",
 };
 
-/* A frame the Validation rules refuse: the server closes, unanswered. */
-static void gen_fatal(struct fz_buf *b, uint64_t *s, uint64_t tag, uint32_t max_io,
+/*
+ * A frame the Validation rules refuse: the server closes, unanswered.
+ * With digests (@dg) the header's is right, so that the rule is what
+ * refuses it, except in the digest kinds: a WRITE whose header, name or
+ * payload lost a bit after its digests were taken.
+ */
+static void gen_fatal(struct fz_buf *b, int dg, uint64_t *s, uint64_t tag, uint32_t max_io,
 		      int kind)
 {
 	struct archip_req rq = {
@@ -281,9 +333,22 @@ static void gen_fatal(struct fz_buf *b, uint64_t *s, uint64_t tag, uint32_t max_
 		rq.len = htole32(ARCHIP_BIND_MAX_WAIT_MS + 1 + rnd(s) % 1000000);
 		rq.epoch = htole32(1);
 		break;
+	case 16:
+	case 17: {
+		size_t at = b->len, flen;
+		uint32_t len = 1 + rnd(s) % 8192;
+
+		put_frame(b, 1, ARCHIP_OP_WRITE, 0, tag, 0, len, "fz.dg", 5, junk, len, 0);
+		flen = b->len - at;
+		/* 16: a bit of the header or its digest; 17: of the rest. */
+		at += kind == 16 ? rnd(s) % (sizeof(rq) + 4) :
+		      sizeof(rq) + 4 + rnd(s) % (flen - sizeof(rq) - 4);
+		b->p[at] ^= 1 << (rnd(s) % 8);
+		return;
+	}
 	}
 	rq.data_len = htole32(dlen);
-	buf_put(b, &rq, sizeof(rq));
+	put_header(b, &rq, dg);
 	buf_put(b, name, le16toh(rq.name_len) < sizeof(name) ? le16toh(rq.name_len) : sizeof(name));
 	/* Payloads are sent only where a rule is about their content. */
 	if (kind == 14)
@@ -301,13 +366,14 @@ struct fz_stream {
 	uint8_t in[1 << 17];
 	size_t in_len;
 	struct fz_expect ex[STREAM_MAX + 1];	/* by tag */
-	int nframes, end, fatal_kind;
-	int eof, active, reset, cut;
+	int nframes, end, fatal_kind, dg;
+	int eof, active, reset, cut, stalled;
 	uint64_t last;
 };
 
 struct fz_stats {
-	long frames, answered, fatal, trunc, resets, cuts, streams, hellos, good_ops, failures;
+	long frames, answered, fatal, trunc, resets, cuts, streams, dg_streams, hellos, good_ops;
+	long failures;
 	long per_fatal[FATAL_KINDS];
 };
 
@@ -334,14 +400,17 @@ static int stream_open(struct fz_stream *z, uint64_t *s, long budget)
 {
 	int i, n;
 
-	if (archip_client_connect(&z->c, fz_host, fz_port, 0x66757a7a, ARCHIP_FEAT_KNOWN)) {
+	/* Half the streams with digests, half without. */
+	if (archip_client_connect(&z->c, fz_host, fz_port, 0x66757a7a,
+				  ARCHIP_FEAT_KNOWN & ~(rnd(s) % 2 ? ARCHIP_FEAT_DIGEST : 0))) {
 		fail("stream connect: %s", z->c.error);
 		return -1;
 	}
+	z->dg = z->c.digest;
 	z->out.len = 0;
 	z->sent = z->in_len = 0;
-	z->eof = 0;
-	static int next_fatal;
+	z->eof = z->reset = z->cut = z->stalled = 0;
+	static int next_fatal[2];
 
 	n = 10 + rnd(s) % (STREAM_MAX / 4);
 	if (n > budget)
@@ -363,8 +432,8 @@ static int stream_open(struct fz_stream *z, uint64_t *s, long budget)
 	memset(z->ex, 0, sizeof(z->ex));
 	for (i = 1; i <= n; i++) {
 		if (i == n && z->end == END_FATAL) {
-			z->fatal_kind = next_fatal++ % FATAL_KINDS;
-			gen_fatal(&z->out, s, i, z->c.max_io, z->fatal_kind);
+			z->fatal_kind = next_fatal[z->dg]++ % (z->dg ? FATAL_KINDS : PLAIN_KINDS);
+			gen_fatal(&z->out, z->dg, s, i, z->c.max_io, z->fatal_kind);
 		} else if (i == n && z->end == END_TRUNC) {
 			/* A WRITE short of its payload; then garbage that
 			 * fills it and cannot be a request header.
@@ -376,14 +445,14 @@ static int stream_open(struct fz_stream *z, uint64_t *s, long budget)
 				.data_len = htole32(len),
 			};
 
-			buf_put(&z->out, &rq, sizeof(rq));
+			put_header(&z->out, &rq, z->dg);
 			buf_put(&z->out, "fz.t", 4);
 			buf_put(&z->out, junk, have);
 			buf_put(&z->out, junk + 8192, g);
 			z->ex[i].state = 1;
 			z->ex[i].op = ARCHIP_OP_WRITE;
 		} else {
-			gen_good(&z->out, s, i, z->c.max_io, &z->ex[i]);
+			gen_good(&z->out, z->dg, s, i, z->c.max_io, &z->ex[i]);
 		}
 	}
 	if (z->end != END_NONE)
@@ -398,16 +467,21 @@ static int stream_open(struct fz_stream *z, uint64_t *s, long budget)
 /* Parse the replies in z->in; -1 on a reply that breaks a rule. */
 static int stream_replies(struct fz_stream *z)
 {
-	size_t at = 0;
+	size_t at = 0, dg = z->dg ? ARCHIP_DIGEST_LEN : 0;
 
-	while (z->in_len - at >= sizeof(struct archip_rep)) {
+	while (z->in_len - at >= sizeof(struct archip_rep) + dg) {
 		struct archip_rep r;
 		struct fz_expect *e;
 		uint64_t tag;
 		int32_t status;
-		uint32_t dlen;
+		uint32_t dlen, d;
 
 		memcpy(&r, z->in + at, sizeof(r));
+		memcpy(&d, z->in + at + sizeof(r), sizeof(d));
+		if (dg && le32toh(d) != archip_crc32c(&r, sizeof(r))) {
+			fail("a reply header with a wrong digest");
+			return -1;
+		}
 		tag = le64toh(r.tag);
 		status = (int32_t)le32toh(r.status);
 		dlen = le32toh(r.data_len);
@@ -425,6 +499,10 @@ static int stream_replies(struct fz_stream *z)
 			fail("op %u: status %d is not 0 or an errno", e->op, status);
 			return -1;
 		}
+		if (e->has_want && status != e->want) {
+			fail("op %u: status %d, %d expected (fencing)", e->op, status, e->want);
+			return -1;
+		}
 		if ((e->op == ARCHIP_OP_READ && !status && dlen != e->len) ||
 		    (e->op == ARCHIP_OP_LIST && !status && (dlen < 8 || dlen > e->len)) ||
 		    (e->op == ARCHIP_OP_STAT && !status && dlen != sizeof(struct archip_stat)) ||
@@ -436,13 +514,20 @@ static int stream_replies(struct fz_stream *z)
 			fail("op %u, status %d: %u bytes of reply data", e->op, status, dlen);
 			return -1;
 		}
-		if (dlen > sizeof(z->in) - sizeof(r)) {
+		if (dlen > sizeof(z->in) - sizeof(r) - 2 * dg) {
 			fail("op %u: reply of %u bytes", e->op, dlen);
 			return -1;
 		}
-		if (z->in_len - at < sizeof(r) + dlen)
+		if (z->in_len - at < sizeof(r) + dg + dlen + (dlen ? dg : 0))
 			break;
-		at += sizeof(r) + dlen;
+		if (dg && dlen) {
+			memcpy(&d, z->in + at + sizeof(r) + dg + dlen, sizeof(d));
+			if (le32toh(d) != archip_crc32c(z->in + at + sizeof(r) + dg, dlen)) {
+				fail("op %u: reply data with a wrong digest", e->op);
+				return -1;
+			}
+		}
+		at += sizeof(r) + dg + dlen + (dlen ? dg : 0);
 		e->state = 2;
 		pthread_mutex_lock(&st_lock);
 		st.answered++;
@@ -461,17 +546,20 @@ static void stream_close(struct fz_stream *z)
 	for (i = 1; i <= z->nframes; i++)
 		if (z->ex[i].state == 1 && !z->ex[i].optional && !missing++)
 			first = i;
-	if (z->end == END_NONE && (z->eof || missing))
+	if (z->stalled)		/* reported as such */
+		;
+	else if (z->end == END_NONE && (z->eof || missing))
 		fail("a stream of %d well-framed frames: %s (%s), %d unanswered from frame %d "
 		     "(op %u), %zu of %zu bytes sent", z->nframes,
 		     z->eof ? "closed by the server" : "not all answered",
 		     z->reset ? "reset" : "end of stream", missing, first,
 		     first ? z->ex[first].op : 0, z->sent, z->out.len);
-	if (z->end != END_NONE && !z->eof)
+	else if (z->end != END_NONE && !z->eof)
 		fail("a stream ending in %s was not closed by the server",
 		     z->end == END_TRUNC ? "a truncated frame" : fatal_names[z->fatal_kind]);
 	pthread_mutex_lock(&st_lock);
 	st.streams++;
+	st.dg_streams += z->dg;
 	st.frames += z->nframes;
 	if (z->end == END_FATAL) {
 		st.fatal++;
@@ -587,10 +675,12 @@ static void run_streams(long frames, uint64_t seed)
 			if (stream_done(&zs[i])) {
 				stream_close(&zs[i]);
 			} else if (ms_now() - zs[i].last > STALL_MS) {
-				fail("a stream stalled %d s (%zu of %zu bytes sent)", STALL_MS / 1000,
+				fail("a stream %s stalled %d s (%zu of %zu bytes sent)",
+				     zs[i].end == END_NONE ? "of well-framed frames" :
+				     zs[i].end == END_TRUNC ? "ending in a truncated frame" :
+				     fatal_names[zs[i].fatal_kind], STALL_MS / 1000,
 				     zs[i].sent, zs[i].out.len);
-				zs[i].eof = 0;
-				zs[i].end = END_NONE;
+				zs[i].stalled = 1;
 				stream_close(&zs[i]);
 			}
 		}
@@ -612,11 +702,11 @@ static const char *const hz_names[HZ_KINDS] = {
 static int plain_connect(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(fz_port) };
-	struct timeval tv = { .tv_sec = 15 };
+	struct timeval tv = { .tv_sec = STALL_MS / 1000 };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-	inet_pton(AF_INET, fz_host, &sin.sin_addr);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
+	if (fd < 0 || inet_pton(AF_INET, fz_host, &sin.sin_addr) != 1 ||
+	    connect(fd, (struct sockaddr *)&sin, sizeof(sin))) {
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -625,7 +715,7 @@ static int plain_connect(void)
 	return fd;
 }
 
-/* The server closes: EOF (or a reset) within 15 s, nothing more sent. */
+/* The server closes: EOF (or a reset) in time, nothing more sent. */
 static int closes(int fd)
 {
 	char b[256];
@@ -668,7 +758,7 @@ static const char *hello_one(int kind, uint64_t *s, uint64_t key_id)
 		break;
 	case HZ_LEN:
 		((struct archip_hello *)buf)->len = htole16(rnd(s) % 2 ? rnd(s) % sizeof(h) :
-							    4096 + rnd(s) % 60000);
+							    4097 + rnd(s) % 60000);
 		break;
 	case HZ_GARBAGE:
 		n = ARCHIP_HELLO_BASE_LEN + rnd(s) % (sizeof(buf) - ARCHIP_HELLO_BASE_LEN);
@@ -743,9 +833,9 @@ static void *hello_thread(void *arg)
 {
 	struct hello_args *a = arg;
 	uint64_t s = a->seed;
-	long i;
+	long i, done;
 
-	for (i = 0; i < a->n; i++) {
+	for (i = 0, done = 0; done < a->n; i++) {
 		int kind = i % HZ_KINDS;
 		const char *bad;
 
@@ -753,6 +843,7 @@ static void *hello_thread(void *arg)
 		if (!a->key_id && (kind == HZ_UNKNOWN_KEY || kind == HZ_FORGED ||
 				   kind == HZ_REQ_FOR_PROOF))
 			continue;
+		done++;
 		bad = hello_one(kind, &s, a->key_id);
 		if (bad)
 			fail("%s: %s", hz_names[kind], bad);
@@ -839,8 +930,9 @@ static void *good_thread(void *arg)
 int archip_obj_fuzz(const char *host, uint16_t port, long frames, uint64_t seed)
 {
 	struct hello_args ha = { .n = frames / 100 > 100 ? frames / 100 : 100,
-				 .seed = seed ^ 0x68656c6c6f, .key_id = archip_client_key_id() };
-	uint64_t gseed = seed ^ 0x676f6f64, s = seed | 1, t0 = ms_now();
+				 .seed = (seed ^ 0x68656c6c6f) | 1,
+				 .key_id = archip_client_key_id() };
+	uint64_t gseed = (seed ^ 0x676f6f64) | 1, s = seed | 1, t0 = ms_now();
 	pthread_t hello, good;
 	int k, unused = 0;
 	size_t i;
@@ -859,11 +951,12 @@ int archip_obj_fuzz(const char *host, uint16_t port, long frames, uint64_t seed)
 	__atomic_store_n(&fz_done, 1, __ATOMIC_RELEASE);
 	pthread_join(good, NULL);
 	st.frames += st.hellos;
-	printf("fuzz: %ld frames in %.1f s: %ld streams (%ld well-framed answered, %ld ended "
-	       "by a refused frame, %ld by a truncated one; of those %ld closes were resets, %ld cut a "
-	       "reply short), %ld hostile hellos; the good client %ld ops; %ld failures\n",
-	       st.frames, (ms_now() - t0) / 1000.0, st.streams, st.answered, st.fatal, st.trunc,
-	       st.resets, st.cuts, st.hellos, st.good_ops, st.failures);
+	printf("fuzz: %ld frames in %.1f s: %ld streams, %ld of them with digests (%ld "
+	       "well-framed answered, %ld ended by a refused frame, %ld by a truncated one; of "
+	       "those %ld closes were resets, %ld cut a reply short), %ld hostile hellos; the "
+	       "good client %ld ops; %ld failures\n",
+	       st.frames, (ms_now() - t0) / 1000.0, st.streams, st.dg_streams, st.answered,
+	       st.fatal, st.trunc, st.resets, st.cuts, st.hellos, st.good_ops, st.failures);
 	printf("fuzz: refused frames by rule:");
 	for (k = 0; k < FATAL_KINDS; k++)
 		printf(" %s %ld%s", fatal_names[k], st.per_fatal[k], k + 1 < FATAL_KINDS ? "," : "\n");

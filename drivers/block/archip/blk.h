@@ -52,6 +52,7 @@ struct archip_map_args {
 	unsigned int loss_timeout;	/* seconds */
 	unsigned int io_timeout;	/* seconds */
 	bool insecure;			/* never authenticate (blk_hello.c) */
+	bool no_digest;			/* never ask for frame digests */
 };
 
 /* What LIST shows of a device (a copy: no reference held). */
@@ -64,6 +65,10 @@ struct archip_dev_info {
 	bool read_only;
 	u32 epoch;
 	u64 key_id;			/* the control connection's; 0: insecure */
+	bool digest;			/* the control connection carries them */
+	u64 digest_errors;		/* replies with a wrong digest, all
+					 * connections of the device
+					 */
 };
 
 enum archip_queue_state {
@@ -147,11 +152,14 @@ struct archip_cmd {
 
 	/* blk_send.c, under the queue's send_mutex: the part being sent. */
 	u8 part;
-	u16 hdr_len, hdr_sent;		/* of wire: header and name */
+	u16 hdr_len, hdr_sent;		/* of wire: header, its digest, name */
 	u32 data_left;			/* payload bytes of the part still to send */
 	struct bio *bio;		/* the payload's cursor */
 	struct bvec_iter iter;
-	u8 wire[sizeof(struct archip_req) + ARCHIP_VOL_OBJ_NAME_MAX];
+	u8 trl_len, trl_sent;		/* of trailer */
+	__le32 trailer;			/* the data digest, with digests */
+	u8 wire[sizeof(struct archip_req) + ARCHIP_DIGEST_LEN +
+		ARCHIP_VOL_OBJ_NAME_MAX];
 };
 
 /*

@@ -13,6 +13,7 @@
 #include <net/tcp.h>
 
 #include "blk_conn.h"
+#include "digest.h"
 #include "sockio.h"
 
 /*
@@ -36,8 +37,7 @@ int archip_conn_recv(struct archip_conn *c, void *buf, size_t len)
  * where the bio's own iterator points, as a split bio shares its parent's
  * vector.
  */
-int archip_conn_recv_rq(struct archip_conn *c, struct request *rq, u32 off,
-			u32 len)
+static int recv_rq(struct archip_conn *c, struct request *rq, u32 off, u32 len)
 {
 	unsigned int noreclaim;
 	struct bvec_iter bi;
@@ -75,6 +75,67 @@ int archip_conn_recv_rq(struct archip_conn *c, struct request *rq, u32 off,
 	return len ? -EIO : 0;
 }
 
+/* The digest that follows what @crc covered: 0, or -EBADMSG (counted). */
+static int recv_digest(struct archip_conn *c, u32 crc, const char *what)
+{
+	__le32 d;
+	int err;
+
+	err = archip_conn_recv(c, &d, sizeof(d));
+	if (err)
+		return err;
+	if (le32_to_cpu(d) == archip_crc_final(crc))
+		return 0;
+	atomic64_inc(&c->digest_errors);
+	pr_err_ratelimited("%pISpc: %s digest mismatch (corrupted on the wire?): reconnecting\n",
+			   &c->addr, what);
+	return -EBADMSG;
+}
+
+/* The digest of [off, off + len) of @rq's data. */
+static u32 rq_crc(struct request *rq, u32 off, u32 len)
+{
+	u32 crc = ARCHIP_CRC_INIT;
+	struct req_iterator it;
+	struct bio_vec bv;
+
+	rq_for_each_segment(bv, rq, it) {
+		u32 n;
+
+		if (!len)
+			break;
+		if (off >= bv.bv_len) {
+			off -= bv.bv_len;
+			continue;
+		}
+		n = min(len, bv.bv_len - off);
+		crc = archip_crc_page(crc, bv.bv_page, bv.bv_offset + off, n);
+		len -= n;
+		off = 0;
+	}
+	return crc;
+}
+
+int archip_conn_recv_rq(struct archip_conn *c, struct request *rq, u32 off,
+			u32 len)
+{
+	int err = recv_rq(c, rq, off, len);
+
+	if (!err && c->digest)
+		err = recv_digest(c, rq_crc(rq, off, len), "data");
+	return err;
+}
+
+int archip_conn_recv_rep(struct archip_conn *c, struct archip_rep *rep)
+{
+	int err = archip_conn_recv(c, rep, sizeof(*rep));
+
+	if (!err && c->digest)
+		err = recv_digest(c, archip_crc(ARCHIP_CRC_INIT, rep, sizeof(*rep)),
+				  "reply header");
+	return err;
+}
+
 /* A synchronous send of a whole request (control calls, BIND). */
 static int conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		     const char *name, u64 off, u32 len, const void *data,
@@ -92,24 +153,36 @@ static int conn_send(struct archip_conn *c, u8 op, u16 flags, u64 tag,
 		.data_len = cpu_to_le32(data_len),
 		.epoch = cpu_to_le32(READ_ONCE(c->epoch)),
 	};
+	unsigned int dg = c->digest ? ARCHIP_DIGEST_LEN : 0;
+	__le32 hdgst, ddgst;
 	/* One send: each send takes the socket lock. */
-	struct kvec iov[3] = {
+	struct kvec iov[5] = {
 		{ .iov_base = &h, .iov_len = sizeof(h) },
+		{ .iov_base = &hdgst, .iov_len = dg },
 		{ .iov_base = (void *)name, .iov_len = nlen },
 		{ .iov_base = (void *)data, .iov_len = data_len },
+		{ .iov_base = &ddgst, .iov_len = nlen + data_len ? dg : 0 },
 	};
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL };
-	unsigned int noreclaim;
+	unsigned int noreclaim, i;
+	size_t total = 0;
 	int err;
 
+	if (dg) {
+		hdgst = cpu_to_le32(archip_crc_final(archip_crc(ARCHIP_CRC_INIT,
+								&h, sizeof(h))));
+		ddgst = cpu_to_le32(archip_crc_final(archip_crc(archip_crc(ARCHIP_CRC_INIT,
+						name, nlen), data, data_len)));
+	}
+	for (i = 0; i < ARRAY_SIZE(iov); i++)
+		total += iov[i].iov_len;
 	mutex_lock(&c->send_lock);
 	noreclaim = memalloc_noreclaim_save();
 	if (!c->sock) {
 		err = -ENOTCONN;
 		goto out;
 	}
-	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, ARRAY_SIZE(iov),
-		      sizeof(h) + nlen + data_len);
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, ARRAY_SIZE(iov), total);
 	err = archip_sock_send(c->sock, &msg);
 out:
 	memalloc_noreclaim_restore(noreclaim);
@@ -162,7 +235,7 @@ int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
 
 	*err = conn_send(c, op, flags, 1, name, off, len, data, data_len);
 	if (!*err)
-		*err = archip_conn_recv(c, &rep, sizeof(rep));
+		*err = archip_conn_recv_rep(c, &rep);
 	if (*err)
 		return 0;
 	dlen = le32_to_cpu(rep.data_len);
@@ -177,7 +250,9 @@ int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,
 	}
 	if (dlen)
 		*err = archip_conn_recv(c, out, dlen);
-	return st;
+	if (dlen && !*err && c->digest)
+		*err = recv_digest(c, archip_crc(ARCHIP_CRC_INIT, out, dlen), "data");
+	return *err ? 0 : st;
 }
 
 /* Restore the socket's own write_space before it goes (sk_callback_lock). */
@@ -280,8 +355,10 @@ out_release:
 	return err;
 }
 
-void archip_conn_init(struct archip_conn *c)
+void archip_conn_init(struct archip_conn *c, bool want_digest)
 {
+	c->want_digest = want_digest;
+	atomic64_set(&c->digest_errors, 0);
 	mutex_init(&c->send_lock);
 	mutex_init(&c->sock_lock);
 }

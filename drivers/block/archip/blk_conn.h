@@ -5,6 +5,7 @@
 #ifndef _ARCHIP_BLK_CONN_H
 #define _ARCHIP_BLK_CONN_H
 
+#include <linux/atomic.h>
 #include <linux/in.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
@@ -33,12 +34,16 @@ struct archip_conn {
 	u32 max_inflight;
 	u32 epoch;			/* carried by every request sent */
 	u64 key_id;			/* authenticated with; 0: insecure */
+	bool want_digest;		/* ask for digests (set by the owner) */
+	bool digest;			/* granted: every frame carries them */
+	atomic64_t digest_errors;	/* replies that failed their digest */
 	/* Called (softirq) when a full socket has room again; set once. */
 	void (*writable)(struct archip_conn *c);
 	void (*saved_write_space)(struct sock *sk);
 };
 
-void archip_conn_init(struct archip_conn *c);
+/* @want_digest: ask servers for frame digests (ARCHIP_FEAT_DIGEST). */
+void archip_conn_init(struct archip_conn *c, bool want_digest);
 /* @auth: prove the module's key (blk_auth.c) and have the server prove it;
  * false: a device mapped --insecure.
  */
@@ -55,9 +60,13 @@ int archip_conn_sendpage_nowait(struct archip_conn *c, struct page *page,
 				unsigned int off, size_t len, bool more);
 
 int archip_conn_recv(struct archip_conn *c, void *buf, size_t len);
-/* Receive @len bytes of a READ payload into the request's data at @off. */
+/* Receive @len bytes of a READ payload into the request's data at @off
+ * (and, with digests, check them against the digest that follows).
+ */
 int archip_conn_recv_rq(struct archip_conn *c, struct request *rq, u32 off,
 			u32 len);
+/* A reply's header and, with digests, its digest: 0 or -EBADMSG. */
+int archip_conn_recv_rep(struct archip_conn *c, struct archip_rep *rep);
 /* One synchronous call on a connection nobody else reads, within
  * @timeout: the reply's status, or a negative transport error in *err.
  * A reply to a call with @out must carry exactly @out_len bytes if it

@@ -240,6 +240,16 @@ int archip_dev_unmap(int index, bool force, const char **why)
 	return 0;
 }
 
+static u64 archip_dev_digest_errors(struct archip_dev *dev)
+{
+	u64 n = atomic64_read(&dev->ctrl.digest_errors);
+	unsigned int i;
+
+	for (i = 0; dev->queues && i < dev->nr_queues; i++)
+		n += atomic64_read(&dev->queues[i].conn.digest_errors);
+	return n;
+}
+
 /* The @pos-th mapped device, copied; -ENOENT past the last. */
 int archip_dev_info(int pos, struct archip_dev_info *info)
 {
@@ -258,6 +268,8 @@ int archip_dev_info(int pos, struct archip_dev_info *info)
 		info->read_only = dev->args.read_only;
 		info->epoch = dev->epoch;
 		info->key_id = READ_ONCE(dev->ctrl.key_id);
+		info->digest = READ_ONCE(dev->ctrl.digest);
+		info->digest_errors = archip_dev_digest_errors(dev);
 		mutex_unlock(&devs_lock);
 		return 0;
 	}

@@ -218,7 +218,8 @@ int archip_blk_handshake(struct archip_conn *c, struct socket *sock,
 		.magic = cpu_to_le32(ARCHIP_HELLO_MAGIC),
 		.version = cpu_to_le16(ARCHIP_PROTO_VERSION),
 		.len = cpu_to_le16(sizeof(h)),
-		.features = cpu_to_le64(ARCHIP_FEAT_KNOWN),
+		.features = cpu_to_le64(ARCHIP_FEAT_KNOWN &
+					~(c->want_digest ? 0 : ARCHIP_FEAT_DIGEST)),
 		.required = cpu_to_le64(required),
 		.client_id = cpu_to_le64(client_id),
 	};
@@ -258,6 +259,9 @@ int archip_blk_handshake(struct archip_conn *c, struct socket *sock,
 	c->max_io = le32_to_cpu(hr.max_io);
 	c->max_inflight = le32_to_cpu(hr.max_inflight);
 	c->key_id = auth ? key.id : 0;
+	/* From the first request on (an older server grants none). */
+	c->digest = c->want_digest &&
+		    (le64_to_cpu(hr.features) & ARCHIP_FEAT_DIGEST);
 out:
 	memzero_explicit(&key, sizeof(key));
 	return err;

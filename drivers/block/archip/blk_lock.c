@@ -216,7 +216,7 @@ int archip_lock_bind(struct archip_dev *dev, struct archip_conn *c,
 
 void archip_lock_init(struct archip_dev *dev)
 {
-	archip_conn_init(&dev->ctrl);
+	archip_conn_init(&dev->ctrl, !dev->args.no_digest);
 }
 
 /* UNMAP: a call in progress ends, and no reconnect succeeds any more. */

@@ -9,14 +9,20 @@
 
 #include <linux/archip-netlink.h>
 #include "blk.h"
+#include "digest.h"
+
+ARCHIP_DIGEST_DEFINE;
 
 static int __init archip_blk_init(void)
 {
 	int err;
 
-	err = archip_dev_init();
+	err = archip_digest_init();
 	if (err)
 		return err;
+	err = archip_dev_init();
+	if (err)
+		goto err_digest;
 	err = archip_blk_netlink_init();
 	if (err)
 		goto err_dev;
@@ -24,6 +30,8 @@ static int __init archip_blk_init(void)
 
 err_dev:
 	archip_dev_uninit();
+err_digest:
+	archip_digest_exit();
 	return err;
 }
 
@@ -32,6 +40,7 @@ static void __exit archip_blk_exit(void)
 	archip_blk_netlink_uninit();
 	archip_dev_uninit();
 	archip_blk_key_wipe();
+	archip_digest_exit();
 }
 
 module_init(archip_blk_init);
@@ -40,3 +49,4 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("archip volumes as block devices");
 MODULE_AUTHOR("archip developers");
 MODULE_ALIAS_GENL_FAMILY(ARCHIP_BLK_GENL_NAME);
+MODULE_SOFTDEP("pre: crc32c");

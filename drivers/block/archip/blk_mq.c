@@ -240,6 +240,9 @@ int archip_mq_setup(struct archip_dev *dev, int major, int first_minor)
 	blk_queue_max_write_zeroes_sectors(rq, obj_sectors);
 	rq->limits.discard_granularity = 4096;
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, rq);
+	/* A page must not change between its digest and its last send. */
+	if (!dev->args.no_digest)
+		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, rq);
 	set_disk_ro(dev->disk, dev->args.read_only);
 	return 0;
 }

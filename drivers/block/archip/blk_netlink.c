@@ -28,6 +28,7 @@ static const struct nla_policy blk_policy[ARCHIP_BLK_A_MAX + 1] = {
 	[ARCHIP_BLK_A_IO_TIMEOUT]	= NLA_POLICY_RANGE(NLA_U32, 1, 3600),
 	[ARCHIP_BLK_A_KEY]		= NLA_POLICY_EXACT_LEN(ARCHIP_KEY_LEN),
 	[ARCHIP_BLK_A_INSECURE]		= { .type = NLA_FLAG },
+	[ARCHIP_BLK_A_NO_DIGEST]	= { .type = NLA_FLAG },
 };
 
 static struct genl_family blk_family;
@@ -92,7 +93,10 @@ static int fill_dev(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 	    nla_put_u32(skb, ARCHIP_BLK_A_EPOCH, d->epoch) ||
 	    (d->key_id && nla_put_u64_64bit(skb, ARCHIP_BLK_A_KEY_ID, d->key_id,
 					    ARCHIP_BLK_A_PAD)) ||
-	    (d->read_only && nla_put_flag(skb, ARCHIP_BLK_A_READ_ONLY))) {
+	    (d->read_only && nla_put_flag(skb, ARCHIP_BLK_A_READ_ONLY)) ||
+	    (d->digest && nla_put_flag(skb, ARCHIP_BLK_A_DIGEST)) ||
+	    nla_put_u64_64bit(skb, ARCHIP_BLK_A_DIGEST_ERRORS, d->digest_errors,
+			      ARCHIP_BLK_A_PAD)) {
 		genlmsg_cancel(skb, hdr);
 		return -EMSGSIZE;
 	}
@@ -148,6 +152,7 @@ static int map_doit(struct sk_buff *skb, struct genl_info *info)
 	}
 	args->read_only = nla_get_flag(a[ARCHIP_BLK_A_READ_ONLY]);
 	args->insecure = nla_get_flag(a[ARCHIP_BLK_A_INSECURE]);
+	args->no_digest = nla_get_flag(a[ARCHIP_BLK_A_NO_DIGEST]);
 	if (!args->insecure && !archip_blk_key_id()) {
 		NL_SET_ERR_MSG(info->extack,
 			       "no cluster key loaded on this hypervisor: archipctl key load (or map --insecure)");

@@ -233,7 +233,7 @@ static int recv_reply(struct archip_queue *q)
 	u32 dlen;
 	int err, st;
 
-	err = archip_conn_recv(&q->conn, &rep, sizeof(rep));
+	err = archip_conn_recv_rep(&q->conn, &rep);
 	if (err)
 		return err;
 	dlen = le32_to_cpu(rep.data_len);
@@ -323,7 +323,7 @@ int archip_queues_start(struct archip_dev *dev, const char **why)
 		q->idx = i;
 		q->gen = 1;
 		q->server = dev->ctrl_server;
-		archip_conn_init(&q->conn);
+		archip_conn_init(&q->conn, !dev->args.no_digest);
 		archip_send_init(q);
 		err = queue_connect(q);
 		if (err) {

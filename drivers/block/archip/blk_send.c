@@ -30,8 +30,10 @@
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/sched/mm.h>
+#include <asm/unaligned.h>
 
 #include "blk.h"
+#include "digest.h"
 
 /* How long the work sends before it lets others run (and comes back). */
 #define SEND_BUDGET	msecs_to_jiffies(1)
@@ -47,14 +49,44 @@ static int next_part(struct archip_cmd *cmd, int k)
 	return -1;
 }
 
-/* Set up @cmd to send its part @k: header and name, payload. */
+/*
+ * The digest of @len payload bytes from @cmd's cursor on, which stays
+ * where it is (the send moves it).
+ */
+static u32 payload_crc(struct archip_cmd *cmd, u32 crc, u32 len)
+{
+	struct bio *bio = cmd->bio;
+	struct bvec_iter it = cmd->iter;
+	struct bio_vec bv;
+
+	while (len) {
+		if (!it.bi_size) {
+			bio = bio->bi_next;
+			it = bio->bi_iter;
+		}
+		bv = bio_iter_iovec(bio, it);
+		bv.bv_len = min(bv.bv_len, len);
+		crc = archip_crc_page(crc, bv.bv_page, bv.bv_offset, bv.bv_len);
+		bio_advance_iter_single(bio, &it, bv.bv_len);
+		len -= bv.bv_len;
+	}
+	return crc;
+}
+
+/*
+ * Set up @cmd to send its part @k: header (and its digest) and name,
+ * payload, and with digests the trailer: the digest of name and payload,
+ * taken before the first byte goes (the disk has stable pages then).
+ */
 static void start_part(struct archip_queue *q, struct archip_cmd *cmd, int k)
 {
 	struct request *rq = blk_mq_rq_from_pdu(cmd);
 	struct archip_req *h = (struct archip_req *)cmd->wire;
-	char *name = (char *)(h + 1);
+	unsigned int dg = q->conn.digest ? ARCHIP_DIGEST_LEN : 0;
+	char *name = (char *)(h + 1) + dg;
 	struct archip_part p;
 	u16 nlen;
+	u32 crc;
 	u8 op;
 
 	archip_rq_part(q->dev, rq, k, &p);
@@ -85,9 +117,18 @@ static void start_part(struct archip_queue *q, struct archip_cmd *cmd, int k)
 		.epoch = cpu_to_le32(READ_ONCE(q->conn.epoch)),
 	};
 	cmd->part = k;
-	cmd->hdr_len = sizeof(*h) + nlen;
+	cmd->hdr_len = sizeof(*h) + dg + nlen;
 	cmd->hdr_sent = 0;
 	cmd->data_left = op == ARCHIP_OP_WRITE ? p.len : 0;
+	cmd->trl_len = dg;
+	cmd->trl_sent = 0;
+	if (dg) {
+		put_unaligned_le32(archip_crc_final(archip_crc(ARCHIP_CRC_INIT, h,
+							       sizeof(*h))), h + 1);
+		crc = archip_crc(ARCHIP_CRC_INIT, name, nlen);
+		crc = payload_crc(cmd, crc, cmd->data_left);
+		cmd->trailer = cpu_to_le32(archip_crc_final(crc));
+	}
 }
 
 /*
@@ -105,7 +146,7 @@ static int send_cur(struct archip_queue *q, struct list_head *sent)
 			n = archip_conn_send_nowait(&q->conn,
 						    cmd->wire + cmd->hdr_sent,
 						    cmd->hdr_len - cmd->hdr_sent,
-						    cmd->data_left);
+						    cmd->data_left || cmd->trl_len);
 			if (n < 0)
 				return n;
 			cmd->hdr_sent += n;
@@ -121,11 +162,22 @@ static int send_cur(struct archip_queue *q, struct list_head *sent)
 			bv.bv_len = min(bv.bv_len, cmd->data_left);
 			n = archip_conn_sendpage_nowait(&q->conn, bv.bv_page,
 							bv.bv_offset, bv.bv_len,
-							cmd->data_left > bv.bv_len);
+							cmd->data_left > bv.bv_len ||
+							cmd->trl_len);
 			if (n < 0)
 				return n;
 			cmd->data_left -= n;
 			bio_advance_iter_single(cmd->bio, &cmd->iter, n);
+			continue;
+		}
+		if (cmd->trl_sent < cmd->trl_len) {
+			n = archip_conn_send_nowait(&q->conn,
+						    (u8 *)&cmd->trailer + cmd->trl_sent,
+						    cmd->trl_len - cmd->trl_sent,
+						    false);
+			if (n < 0)
+				return n;
+			cmd->trl_sent += n;
 			continue;
 		}
 		k = next_part(cmd, cmd->part);

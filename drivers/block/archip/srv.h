@@ -101,6 +101,7 @@ struct archip_srv {
 	unsigned int keys_gen;
 
 	struct archip_op_stats ops[ARCHIP_OP_MAX + 1];
+	atomic64_t digest_errors;	/* frames received with a wrong digest */
 };
 
 /*
@@ -137,6 +138,7 @@ struct archip_srv_conn {
 	u64 features;
 	u64 key_id;			/* authenticated with; 0: insecure */
 	bool auth_done;			/* under srv->keys_lock (srv_hello.c) */
+	bool digest;			/* ARCHIP_FEAT_DIGEST granted */
 	u32 max_io;
 	u32 max_inflight;
 

@@ -19,6 +19,7 @@
  * seconds, idle or not; the last put of the connection (after its last
  * request) drops its locks.
  */
+#include <linux/highmem.h>
 #include <linux/kref.h>
 #include <linux/kthread.h>
 #include <linux/sched/task.h>
@@ -30,6 +31,8 @@
 #include <net/tcp.h>
 
 #include "srv.h"
+#include "srv_fault.h"
+#include "digest.h"
 #include "sockio.h"
 
 #define CONN_BUDGET		(8u << 20)
@@ -48,8 +51,71 @@ static int recv_buf(struct archip_srv_conn *c, struct archip_buf *buf)
 	return archip_sock_recv(c->sock, &msg, buf->len);
 }
 
+/* ------------------------------------------------------------ digests */
+
+static u32 buf_crc(u32 crc, const struct archip_buf *buf)
+{
+	unsigned int i;
+
+	for (i = 0; i < buf->nr_pages; i++)
+		crc = archip_crc_page(crc, buf->bvec[i].bv_page,
+				      buf->bvec[i].bv_offset, buf->bvec[i].bv_len);
+	return crc;
+}
+
+/* The fault knobs' "byte flipped on the wire": one bit of a payload. */
+static void buf_flip(struct archip_buf *buf)
+{
+	struct bio_vec *bv = &buf->bvec[buf->nr_pages / 2];
+	u8 *v = kmap_local_page(bv->bv_page);
+
+	v[bv->bv_offset + bv->bv_len / 2] ^= 0x20;
+	kunmap_local(v);
+}
+
+/* The digest after a frame's header or its rest: @crc's, or we close. */
+static int recv_digest(struct archip_srv_conn *c, u32 crc, const char *what)
+{
+	__le32 d;
+	int err;
+
+	err = recv_all(c, &d, sizeof(d));
+	if (err)
+		return err;
+	if (le32_to_cpu(d) == archip_crc_final(crc))
+		return 0;
+	atomic64_inc(&c->srv->digest_errors);
+	pr_warn_ratelimited("%pISpc: closing connection: %s digest mismatch (corrupted on the wire?)\n",
+			    &c->peer, what);
+	return -EBADMSG;
+}
+
+/* A payload nobody reads (an unknown op's), through the data digest. */
+static int recv_skip(struct archip_srv_conn *c, u32 len, u32 *crc)
+{
+	char scratch[256];
+	int err = 0;
+
+	while (len && !err) {
+		u32 n = min_t(u32, len, sizeof(scratch));
+
+		err = recv_all(c, scratch, n);
+		*crc = archip_crc(*crc, scratch, n);
+		len -= n;
+	}
+	return err;
+}
+
+/* ------------------------------------------------------------ replies */
+
+/*
+ * The reply: header, then the payload (pages by reference, or @small),
+ * each followed by its digest if the connection has them.  @flip: the
+ * fault knob's bit flipped in the payload after its digest was taken.
+ */
 static void send_reply(struct archip_srv_conn *c, u64 tag, int status,
-		       struct archip_buf *buf, const void *small, u32 small_len)
+		       struct archip_buf *buf, const void *small, u32 small_len,
+		       bool flip)
 {
 	u32 data_len = buf ? buf->len : small_len;
 	struct archip_rep rep = {
@@ -58,24 +124,38 @@ static void send_reply(struct archip_srv_conn *c, u64 tag, int status,
 		.tag = cpu_to_le64(tag),
 		.data_len = cpu_to_le32(data_len),
 	};
-	/* The header and a small payload in one send; pages follow by reference. */
-	struct kvec iov[2] = {
+	__le32 hdgst, ddgst;
+	unsigned int dg = c->digest ? ARCHIP_DIGEST_LEN : 0;
+	/* Header and a small payload in one send; pages follow by reference. */
+	struct kvec iov[4] = {
 		{ .iov_base = &rep, .iov_len = sizeof(rep) },
+		{ .iov_base = &hdgst, .iov_len = dg },
 		{ .iov_base = (void *)small, .iov_len = buf ? 0 : small_len },
+		{ .iov_base = &ddgst, .iov_len = !buf && small_len ? dg : 0 },
 	};
 	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (buf ? MSG_MORE : 0) };
 	unsigned int i;
 	int err;
 
+	if (dg) {
+		hdgst = cpu_to_le32(archip_crc_final(archip_crc(ARCHIP_CRC_INIT,
+								&rep, sizeof(rep))));
+		ddgst = cpu_to_le32(archip_crc_final(buf ? buf_crc(ARCHIP_CRC_INIT, buf) :
+					archip_crc(ARCHIP_CRC_INIT, small, small_len)));
+	}
+	if (flip && buf)
+		buf_flip(buf);
 	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, ARRAY_SIZE(iov),
-		      sizeof(rep) + iov[1].iov_len);
+		      iov[0].iov_len + iov[1].iov_len + iov[2].iov_len + iov[3].iov_len);
 	mutex_lock(&c->send_lock);
 	err = archip_sock_send(c->sock, &msg);
 	/* Our references go with archip_buf_free(), TCP keeps its own. */
 	for (i = 0; buf && i < buf->nr_pages && !err; i++)
 		err = archip_sock_send_page(c->sock, buf->bvec[i].bv_page, 0,
 					    buf->bvec[i].bv_len,
-					    i + 1 < buf->nr_pages);
+					    i + 1 < buf->nr_pages || dg);
+	if (buf && dg && !err)
+		err = archip_sock_send_kvec(c->sock, &ddgst, sizeof(ddgst), false);
 	mutex_unlock(&c->send_lock);
 	/* The stream is broken: make the receive loop end the connection. */
 	if (err) {
@@ -124,7 +204,8 @@ static void io_work(struct work_struct *work)
 	if (archip_srv_is_lock_op(io->op))
 		archip_srv_lock_finish(io);
 	send_reply(c, io->tag, status, status ? NULL : io->reply_buf,
-		   io->small, status ? 0 : io->small_len);
+		   io->small, status ? 0 : io->small_len,
+		   !status && io->op == ARCHIP_OP_READ && archip_fault_flip_tx(io->name));
 	if (archip_srv_is_lock_op(io->op))
 		archip_srv_lock_next(io);
 	io_done(io);
@@ -183,10 +264,14 @@ static int recv_request(struct archip_srv_conn *c)
 	struct archip_req rq;
 	const char *why;
 	struct archip_srv_io *io;
-	u32 dlen;
+	u32 dlen, crc = ARCHIP_CRC_INIT;
+	u16 nlen;
 	int err;
 
 	err = recv_all(c, &rq, sizeof(rq));
+	if (!err && c->digest)
+		err = recv_digest(c, archip_crc(ARCHIP_CRC_INIT, &rq, sizeof(rq)),
+				  "header");
 	if (err)
 		return err;
 	io = kzalloc(sizeof(*io), GFP_KERNEL);
@@ -199,11 +284,14 @@ static int recv_request(struct archip_srv_conn *c)
 		kfree(io);
 		return bad_frame(c, why);
 	}
-	err = recv_name(c, io->name, le16_to_cpu(rq.name_len));
+	nlen = le16_to_cpu(rq.name_len);
+	err = recv_name(c, io->name, nlen);
 	if (err) {
 		kfree(io);
 		return err;
 	}
+	if (c->digest)
+		crc = archip_crc(crc, io->name, nlen);
 
 	/* Payload memory, and a LIST's answer buffer, count in the budget. */
 	if (io->op == ARCHIP_OP_READ || io->op == ARCHIP_OP_WRITE ||
@@ -219,13 +307,23 @@ static int recv_request(struct archip_srv_conn *c)
 	kref_get(&c->ref);	/* dropped by io_done() */
 	if (io->cost && io->op != ARCHIP_OP_LIST) {
 		err = archip_buf_alloc(&io->buf, io->len);
-		if (!err && io->op == ARCHIP_OP_WRITE)
+		if (!err && io->op == ARCHIP_OP_WRITE) {
 			err = recv_buf(c, &io->buf);
+			if (!err && archip_fault_flip_rx(io->name))
+				buf_flip(&io->buf);
+			if (c->digest)
+				crc = buf_crc(crc, &io->buf);
+		}
 	} else if (io->op == ARCHIP_OP_COPY) {
 		err = recv_name(c, io->name2, dlen);
+		if (c->digest)
+			crc = archip_crc(crc, io->name2, dlen);
 	} else {
-		err = archip_sock_recv_skip(c->sock, dlen);
+		err = recv_skip(c, dlen, &crc);
 	}
+	/* Nothing acts on a frame before its whole digest is checked. */
+	if (!err && c->digest && (nlen || dlen))
+		err = recv_digest(c, crc, "data");
 	if (err) {
 		io_done(io);
 		return err;

@@ -43,6 +43,19 @@ module_param(fault_layout_ms, uint, 0644);
 MODULE_PARM_DESC(fault_layout_ms,
 		 "wait this many ms between the two lookups that decide a new store's layout (testing)");
 
+static unsigned int fault_flip_rx;
+module_param(fault_flip_rx, uint, 0644);
+MODULE_PARM_DESC(fault_flip_rx,
+		 "flip a bit in this many matching WRITE payloads as received, before their digest is checked (testing)");
+static unsigned int fault_flip_tx;
+module_param(fault_flip_tx, uint, 0644);
+MODULE_PARM_DESC(fault_flip_tx,
+		 "flip a bit in this many matching READ replies after their digest was taken (testing)");
+static char fault_flip_match[ARCHIP_NAME_MAX + 1];
+module_param_string(fault_flip_match, fault_flip_match,
+		    sizeof(fault_flip_match), 0644);
+MODULE_PARM_DESC(fault_flip_match, "object name substring of the payloads to corrupt");
+
 /* @name matches @pattern (as written to sysfs: maybe with a newline). */
 static bool matches(const char *pattern, const char *name)
 {
@@ -53,9 +66,23 @@ static bool matches(const char *pattern, const char *name)
 	return m[0] && strstr(name, m);
 }
 
+static DEFINE_SPINLOCK(count_lock);
+
+/* Take one of *@count (a knob's budget): true if there was one left. */
+static bool take_one(unsigned int *count)
+{
+	bool took;
+
+	spin_lock(&count_lock);
+	took = *count > 0;
+	if (took)
+		(*count)--;
+	spin_unlock(&count_lock);
+	return took;
+}
+
 int archip_fault_write(const char *name)
 {
-	static DEFINE_SPINLOCK(fail_lock);
 	unsigned int ms = READ_ONCE(fault_delay_ms);
 	bool fail = false;
 
@@ -63,13 +90,8 @@ int archip_fault_write(const char *name)
 		pr_info("fault injection: delaying WRITE %s by %u ms\n", name, ms);
 		msleep(ms);
 	}
-	if (READ_ONCE(fault_fail_count) && matches(fault_fail_match, name)) {
-		spin_lock(&fail_lock);
-		fail = fault_fail_count > 0;
-		if (fail)
-			fault_fail_count--;
-		spin_unlock(&fail_lock);
-	}
+	if (READ_ONCE(fault_fail_count) && matches(fault_fail_match, name))
+		fail = take_one(&fault_fail_count);
 	if (fail)
 		pr_info("fault injection: failing WRITE %s\n", name);
 	return fail ? -EIO : 0;
@@ -87,6 +109,25 @@ void archip_fault_copy_wait(const char *dst)
 	pr_info("fault injection: holding COPY to %s half done for %u ms\n",
 		dst, ms);
 	msleep(ms);
+}
+
+static bool flip(unsigned int *count, const char *name, const char *what)
+{
+	if (!READ_ONCE(*count) || !matches(fault_flip_match, name) ||
+	    !take_one(count))
+		return false;
+	pr_info("fault injection: flipping a bit of %s %s\n", what, name);
+	return true;
+}
+
+bool archip_fault_flip_rx(const char *name)
+{
+	return flip(&fault_flip_rx, name, "the WRITE payload received for");
+}
+
+bool archip_fault_flip_tx(const char *name)
+{
+	return flip(&fault_flip_tx, name, "the READ reply sent from");
 }
 
 void archip_fault_layout(void)

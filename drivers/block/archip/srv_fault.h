@@ -16,6 +16,13 @@ int archip_fault_write(const char *name);
  */
 bool archip_fault_copy_hold(const char *dst);
 void archip_fault_copy_wait(const char *dst);
+/* Wire corruption: flip a bit of a WRITE payload to @name as received
+ * (before its digest is checked), for the next fault_flip_rx that match
+ * fault_flip_match; of a READ reply from @name after its digest was
+ * taken, for the next fault_flip_tx.
+ */
+bool archip_fault_flip_rx(const char *name);
+bool archip_fault_flip_tx(const char *name);
 /* Between the two lookups that decide a store's layout. */
 void archip_fault_layout(void);
 

@@ -142,6 +142,7 @@ static const char *pick_features(struct archip_srv_conn *c,
 		      ~ARCHIP_FEAT_AUTH;
 	if (auth)
 		c->features |= ARCHIP_FEAT_AUTH;
+	c->digest = c->features & ARCHIP_FEAT_DIGEST;
 	return NULL;
 }
 

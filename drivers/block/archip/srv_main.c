@@ -10,17 +10,27 @@
 #include <linux/archip-netlink.h>
 
 #include "srv.h"
+#include "digest.h"
+
+ARCHIP_DIGEST_DEFINE;
 
 static int __init archip_srv_init(void)
 {
 	int err;
 
-	err = archip_srv_netlink_init();
+	err = archip_digest_init();
 	if (err)
 		return err;
+	err = archip_srv_netlink_init();
+	if (err)
+		goto err_digest;
 	pr_info("archip object server, protocol version %d\n",
 		ARCHIP_PROTO_VERSION);
 	return 0;
+
+err_digest:
+	archip_digest_exit();
+	return err;
 }
 
 static void __exit archip_srv_exit(void)
@@ -30,6 +40,7 @@ static void __exit archip_srv_exit(void)
 	mutex_lock(&archip_srv_mutex);
 	archip_srv_stop();
 	mutex_unlock(&archip_srv_mutex);
+	archip_digest_exit();
 }
 
 module_init(archip_srv_init);
@@ -38,3 +49,4 @@ MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("archip object server");
 MODULE_AUTHOR("archip developers");
 MODULE_ALIAS_GENL_FAMILY(ARCHIP_SRV_GENL_NAME);
+MODULE_SOFTDEP("pre: crc32c");

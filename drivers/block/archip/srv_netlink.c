@@ -256,6 +256,8 @@ static int put_conns(struct sk_buff *skb, struct archip_srv *srv)
 		    (READ_ONCE(c->key_id) &&
 		     nla_put_u64_64bit(skb, ARCHIP_CONN_A_KEY_ID,
 				       READ_ONCE(c->key_id), ARCHIP_CONN_A_PAD)) ||
+		    (READ_ONCE(c->digest) &&
+		     nla_put_flag(skb, ARCHIP_CONN_A_DIGEST)) ||
 		    /* bound is whole once bound_set is (srv_lock.c) */
 		    (smp_load_acquire(&c->bound_set) &&
 		     nla_put_string(skb, ARCHIP_CONN_A_BOUND, c->bound))) {
@@ -318,6 +320,8 @@ static int status_doit(struct sk_buff *skb, struct genl_info *info)
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_IO, srv->cfg.max_io) ||
 	     nla_put_u32(msg, ARCHIP_SRV_A_MAX_INFLIGHT, srv->cfg.max_inflight) ||
 	     nla_put_u32(msg, ARCHIP_SRV_A_LEASE, srv->cfg.lease) ||
+	     nla_put_u64_64bit(msg, ARCHIP_SRV_A_DIGEST_ERRORS,
+			       atomic64_read(&srv->digest_errors), ARCHIP_SRV_A_PAD) ||
 	     put_keys(msg, srv) || put_ops(msg, srv) || put_conns(msg, srv)))
 		goto err_unlock;
 	mutex_unlock(&archip_srv_mutex);

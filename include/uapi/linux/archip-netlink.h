@@ -53,6 +53,10 @@ enum archip_srv_attr {
 	ARCHIP_SRV_A_ENDED,		/* u32 (KEYS reply): connections ended
 					 * because their key was removed
 					 */
+	ARCHIP_SRV_A_DIGEST_ERRORS,	/* u64 (STATUS): frames received with
+					 * a wrong digest (their connections
+					 * were closed)
+					 */
 	__ARCHIP_SRV_A_MAX,
 };
 #define ARCHIP_SRV_A_MAX (__ARCHIP_SRV_A_MAX - 1)
@@ -71,6 +75,7 @@ enum archip_conn_attr {
 	ARCHIP_CONN_A_KEY_ID,		/* u64: the key it authenticated
 					 * with (absent: insecure)
 					 */
+	ARCHIP_CONN_A_DIGEST,		/* flag: its frames carry digests */
 	__ARCHIP_CONN_A_MAX,
 };
 #define ARCHIP_CONN_A_MAX (__ARCHIP_CONN_A_MAX - 1)
@@ -126,6 +131,14 @@ enum archip_blk_attr {
 					 * connections; absent: insecure)
 					 */
 	ARCHIP_BLK_A_INSECURE,		/* flag (MAP): never authenticate */
+	ARCHIP_BLK_A_NO_DIGEST,		/* flag (MAP): no frame digests */
+	ARCHIP_BLK_A_DIGEST,		/* flag (LIST): the device's
+					 * connections carry digests
+					 */
+	ARCHIP_BLK_A_DIGEST_ERRORS,	/* u64 (LIST): replies received with
+					 * a wrong digest (each cost a
+					 * reconnect and a resend)
+					 */
 	__ARCHIP_BLK_A_MAX,
 };
 #define ARCHIP_BLK_A_MAX (__ARCHIP_BLK_A_MAX - 1)

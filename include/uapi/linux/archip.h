@@ -30,9 +30,29 @@
 						 * both sides (granted, never
 						 * asked for: see below)
 						 */
+#define ARCHIP_FEAT_DIGEST	(1ULL << 5)	/* crc32c digests on every
+						 * frame after the handshake
+						 */
 #define ARCHIP_FEAT_KNOWN	(ARCHIP_FEAT_COPY | ARCHIP_FEAT_LOCKS | \
 				 ARCHIP_FEAT_LIST | ARCHIP_FEAT_FENCE | \
-				 ARCHIP_FEAT_AUTH)
+				 ARCHIP_FEAT_AUTH | ARCHIP_FEAT_DIGEST)
+
+/*
+ * Digests (ARCHIP_FEAT_DIGEST granted; Documentation/protocol.rst,
+ * "Digests"): each frame after the handshake carries the CRC-32C
+ * (Castagnoli, as iSCSI and NVMe/TCP: initial value ~0, final ~, so
+ * "123456789" gives 0xe3069283) of its header right after the header,
+ * and of the rest of the frame (a request's name and payload, a reply's
+ * payload) after it, if there is any rest:
+ *
+ *   request: archip_req, hdgst, name, payload, ddgst (if name or payload)
+ *   reply:   archip_rep, hdgst, payload, ddgst (if payload)
+ *
+ * each digest an __le32.  A receiver that finds one wrong ends the
+ * connection without acting on the frame.
+ */
+#define ARCHIP_DIGEST_LEN	4
+#define ARCHIP_CRC32C_CHECK	0xe3069283	/* of "123456789" */
 
 /*
  * Authentication (Documentation/security.rst): client and server share a

@@ -3,6 +3,7 @@
 #include "../output.hpp"
 #include "../progress.hpp"
 #include "../util.hpp"
+#include "archip_client.h"
 
 #include <cstdio>
 #include <cstddef>
@@ -39,7 +40,36 @@ static bool throws(const std::function<void()> &f, int code)
 
 int main()
 {
-	std::printf("TAP version 13\n1..46\n");
+	std::printf("TAP version 13\n1..50\n");
+
+	// The digests' CRC-32C: the standard's check value and RFC 3720's
+	// vectors (B.4), whole and in pieces.
+	{
+		uint8_t z[32] = {}, f[32], inc[32];
+
+		for (int i = 0; i < 32; i++) {
+			f[i] = 0xff;
+			inc[i] = i;
+		}
+		ok(archip_crc32c("123456789", 9) == ARCHIP_CRC32C_CHECK,
+		   "crc32c of 123456789 is the standard's check value");
+		ok(archip_crc32c(z, 32) == 0x8a9136aa && archip_crc32c(f, 32) == 0x62a8ab43 &&
+		   archip_crc32c(inc, 32) == 0x46dd794e, "crc32c of RFC 3720's vectors");
+		std::vector<uint8_t> big(100003);
+		for (size_t i = 0; i < big.size(); i++)
+			big[i] = i * 7919 >> 3;
+		uint32_t c = ARCHIP_CRC32C_INIT;
+		for (size_t at = 0; at < big.size(); at += 1 + at % 4099)
+			c = archip_crc32c_update(c, &big[at],
+						 std::min<size_t>(1 + at % 4099, big.size() - at));
+		ok(~c == archip_crc32c(big.data(), big.size()),
+		   "crc32c in unaligned pieces equals crc32c of the whole");
+	}
+	ok(archip_vol_name_reserved("w") && archip_vol_name_reserved("q7") &&
+	   archip_vol_name_reserved("q1023") && !archip_vol_name_reserved("q") &&
+	   !archip_vol_name_reserved("qa") && !archip_vol_name_reserved("wx") &&
+	   !archip_vol_name_reserved("vm1"),
+	   "volume names whose lock would read as a lock's helper file are reserved");
 
 	auto hp = parse_hostport("10.0.0.1:7000", 7890);
 	ok(hp.host == "10.0.0.1" && hp.port == 7000, "host:port parsed");
