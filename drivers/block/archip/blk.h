@@ -16,6 +16,8 @@
  *   blk_send.c     the send side of a data connection: a list per queue,
  *                  sent without waiting, by queue_rq or the queue's work
  *   blk_vmap.c     the volume header and map, copy-up, snapshot steps
+ *   blk_vfmt.c     the volume format as stored, read and checked: headers,
+ *                  maps, the chain of ancestors resolved at map time
  *   blk_lock.c     fencing: the control connection, volume lock and
  *                  epoch, reconnect and take back, BIND, fence
  *   blk_conn.c     one connection to an object server (the protocol)
@@ -333,6 +335,11 @@ void archip_obj_name(struct archip_dev *dev, u64 idx,
 int archip_vmap_allocate(struct archip_dev *dev, u64 idx, bool copy);
 int archip_vmap_snapshot(struct archip_dev *dev, const char *snap,
 			 const char *oset, const char **why);
+
+/* blk_vfmt.c */
+int archip_vfmt_read_hdr(struct archip_dev *dev, const char *vol,
+			 struct archip_vol_hdr *h, const char **why);
+int archip_vfmt_resolve(struct archip_dev *dev, const char **why);
 
 /* blk_lock.c */
 void archip_lock_init(struct archip_dev *dev);

@@ -197,9 +197,10 @@ static void ctrl_snapshot(struct archip_dev *dev)
 		} else {
 			st = snapshot_frozen(dev, req, &why);
 		}
-		if (st)
-			pr_warn("%s: snapshot %.*s failed: %s (%d)\n",
-				dev->args.volume, (int)sizeof(req->snap),
+		if (st)	/* the name as stored: escaped, it may be anything */
+			pr_warn("%s: snapshot %*pE failed: %s (%d)\n",
+				dev->args.volume,
+				(int)strnlen(req->snap, sizeof(req->snap)),
 				req->snap, why, st);
 		else
 			pr_info("%s: snapshot %s made\n", dev->args.volume,

@@ -3,8 +3,9 @@
  * The volume as stored (<linux/archip-volume.h>, Documentation/snapshots.rst):
  * the header object "v.NAME", the object set's map and data objects, and
  * the ancestors a volume reads through.  At map time the chain's maps are
- * read and resolved into one map in memory: for each object index, the set
- * that has it (dev->osets[source], 0 = the volume's own) or none.
+ * read, checked and resolved (blk_vfmt.c) into one map in memory: for each
+ * object index, the set that has it (dev->osets[source], 0 = the volume's
+ * own) or none.
  * Afterwards only the control work changes it (archip_vmap_allocate), and
  * blk-mq reads it.
  */
@@ -35,187 +36,19 @@ void archip_obj_name(struct archip_dev *dev, u64 idx,
 	archip_data_name(buf, dev->osets[src], idx);
 }
 
-static int check_hdr(struct archip_vol_hdr *h, const char **why)
-{
-	int i;
-
-	*why = archip_vol_hdr_invalid(h);
-	if (*why)
-		return -EINVAL;
-	h->name[sizeof(h->name) - 1] = '\0';
-	for (i = 0; i < ARCHIP_VOL_MAX_SOURCES; i++)
-		h->sources[i][ARCHIP_VOL_NAME_MAX - 1] = '\0';
-	/* Names that become object names: a bad one would get every
-	 * request refused by the server.
-	 */
-	*why = "the volume header names an invalid object set or parent";
-	if (le16_to_cpu(h->version) == ARCHIP_VOL_VERSION &&
-	    (!archip_vol_name_valid(h->v2.oset, sizeof(h->v2.oset)) ||
-	     (h->v2.parent[0] &&
-	      !archip_vol_name_valid(h->v2.parent, sizeof(h->v2.parent)))))
-		return -EINVAL;
-	*why = NULL;
-	return 0;
-}
-
-/* Read header object "v.@vol" into @h; -ENOENT if there is none. */
-static int read_hdr(struct archip_dev *dev, const char *vol,
-		    struct archip_vol_hdr *h, const char **why)
-{
-	char name[ARCHIP_VOL_OBJ_NAME_MAX];
-	struct archip_stat stat;
-	int st;
-
-	archip_hdr_name(name, vol);
-	*why = "cannot read a volume header";
-	st = archip_lock_call(dev, ARCHIP_OP_STAT, 0, name, 0, 0, NULL, 0,
-			      &stat, sizeof(stat));
-	if (!st && !(le32_to_cpu(stat.flags) & ARCHIP_STAT_EXISTS))
-		return -ENOENT;
-	if (!st)
-		st = archip_lock_call(dev, ARCHIP_OP_READ, 0, name, 0,
-				      sizeof(*h), NULL, 0, h, sizeof(*h));
-	return st ?: check_hdr(h, why);
-}
-
 /*
- * Read @n map entries of object @name from offset @off into @map, in
- * reads of the connection's max_io: that of the server it is on at the
- * time of each read (a failover may change it between two).
+ * Read the header and resolve the map over the control connection
+ * (blk_vfmt.c).  The map in memory is at most ARCHIP_VOL_MAX_OBJS entries
+ * (512 MiB), and at most a quarter of the node's memory: a volume that
+ * needs more is refused, and so is the allocation rather than make room
+ * by the OOM killer.
  */
-static int read_map(struct archip_dev *dev, const char *name, u64 off,
-		    struct archip_map_entry *map, u64 n)
-{
-	u64 bytes = n * sizeof(*map), done;
-	int st = 0;
-	u32 len;
-
-	for (done = 0; done < bytes && !st; done += len) {
-		len = min_t(u64, bytes - done, dev->ctrl.max_io);
-		st = archip_lock_call(dev, ARCHIP_OP_READ, 0, name, off + done,
-				      len, NULL, 0, (char *)map + done, len);
-	}
-	return st;
-}
-
-/* Version 1: the map follows the header; sources[] are the other sets. */
-static int load_v1(struct archip_dev *dev, const char **why)
-{
-	unsigned int i, n = le32_to_cpu(dev->hdr.nr_sources);
-	u64 idx;
-
-	dev->osets = kcalloc(n + 1, sizeof(*dev->osets), GFP_KERNEL);
-	if (!dev->osets)
-		return -ENOMEM;
-	dev->nr_osets = n + 1;
-	strscpy(dev->osets[0], dev->args.volume, sizeof(dev->osets[0]));
-	for (i = 0; i < n; i++)
-		strscpy(dev->osets[i + 1], dev->hdr.sources[i], sizeof(dev->osets[0]));
-	archip_hdr_name(dev->map_obj, dev->args.volume);
-	dev->map_off = ARCHIP_VOL_HDR_SIZE;
-	*why = "cannot read the volume map";
-	if (read_map(dev, dev->map_obj, dev->map_off, dev->map, dev->nr_objs))
-		return -EIO;
-	*why = "the volume map names a parent the header does not have";
-	for (idx = 0; idx < dev->nr_objs; idx++)
-		if (le16_to_cpu(dev->map[idx].source) > n)
-			return -EINVAL;
-	return 0;
-}
-
-/*
- * Version 2: the volume's own map, then each ancestor's for the indices
- * still unresolved.  Every ancestor must be a whole snapshot with the
- * volume's object size.
- */
-static int load_v2(struct archip_dev *dev, const char **why)
-{
-	struct archip_map_entry *pmap = NULL;
-	struct archip_vol_hdr *ph;
-	char parent[ARCHIP_VOL_NAME_MAX], mname[ARCHIP_VOL_OBJ_NAME_MAX];
-	unsigned int level;
-	u64 idx, n, limit;
-	int st;
-
-	dev->osets = kcalloc(ARCHIP_VOL_MAX_DEPTH, sizeof(*dev->osets), GFP_KERNEL);
-	ph = kmalloc(sizeof(*ph), GFP_KERNEL);
-	if (!dev->osets || !ph) {
-		kfree(ph);
-		return -ENOMEM;
-	}
-	dev->nr_osets = 1;
-	strscpy(dev->osets[0], dev->hdr.v2.oset, sizeof(dev->osets[0]));
-	archip_map_name(dev->map_obj, dev->osets[0]);
-	dev->map_off = 0;
-	*why = "cannot read the volume map";
-	st = read_map(dev, dev->map_obj, 0, dev->map, dev->nr_objs);
-	if (st)
-		goto out;
-	for (idx = 0; idx < dev->nr_objs; idx++)	/* own: source 0 */
-		dev->map[idx].source = 0;
-
-	strscpy(parent, dev->hdr.v2.parent, sizeof(parent));
-	limit = le64_to_cpu(dev->hdr.v2.parent_objs);
-	for (level = 1; parent[0]; level++) {
-		if (level >= ARCHIP_VOL_MAX_DEPTH) {
-			*why = "the volume's chain of parents is too deep: flatten it (archipctl volume flatten)";
-			st = -ELOOP;
-			goto out;
-		}
-		st = read_hdr(dev, parent, ph, why);
-		if (st == -ENOENT)
-			*why = "a parent of the volume is missing";
-		if (st)
-			goto out;
-		/*
-		 * An ancestor may still be flagged INCOMPLETE: a snapshot cut
-		 * short after its second step, which is whole once the volume
-		 * reads through it.
-		 */
-		*why = "a parent of the volume is not a snapshot of the same object size";
-		st = -EINVAL;
-		if (le16_to_cpu(ph->version) != ARCHIP_VOL_VERSION ||
-		    !(le32_to_cpu(ph->flags) & ARCHIP_VOL_SNAPSHOT) ||
-		    le32_to_cpu(ph->obj_shift) != dev->obj_shift)
-			goto out;
-		strscpy(dev->osets[level], ph->v2.oset, sizeof(dev->osets[0]));
-		dev->nr_osets = level + 1;
-
-		n = min3(le64_to_cpu(ph->nr_objs), dev->nr_objs, limit);
-		st = -ENOMEM;
-		*why = "out of memory for the volume map";
-		kvfree(pmap);
-		pmap = kvcalloc(max_t(u64, n, 1), sizeof(*pmap), GFP_KERNEL);
-		if (!pmap)
-			goto out;
-		archip_map_name(mname, ph->v2.oset);
-		*why = "cannot read a parent's map";
-		st = read_map(dev, mname, 0, pmap, n);
-		if (st)
-			goto out;
-		for (idx = 0; idx < n; idx++)
-			if (!archip_obj_exists(dev, idx) &&
-			    (le16_to_cpu(pmap[idx].flags) & ARCHIP_MAP_EXISTS)) {
-				dev->map[idx].source = cpu_to_le16(level);
-				dev->map[idx].flags = cpu_to_le16(ARCHIP_MAP_EXISTS);
-			}
-		strscpy(parent, ph->v2.parent, sizeof(parent));
-		limit = min(limit, le64_to_cpu(ph->v2.parent_objs));
-	}
-	st = 0;
-out:
-	kvfree(pmap);
-	kfree(ph);
-	return st;
-}
-
-/* Read the header and resolve the map over the control connection. */
 int archip_vmap_load(struct archip_dev *dev, const char **why)
 {
 	u32 flags;
 	int st;
 
-	st = read_hdr(dev, dev->args.volume, &dev->hdr, why);
+	st = archip_vfmt_read_hdr(dev, dev->args.volume, &dev->hdr, why);
 	if (st == -ENOENT)
 		*why = "no such volume (see 'archipctl volume list')";
 	if (st)
@@ -233,13 +66,16 @@ int archip_vmap_load(struct archip_dev *dev, const char **why)
 	dev->obj_shift = le32_to_cpu(dev->hdr.obj_shift);
 	dev->nr_objs = le64_to_cpu(dev->hdr.nr_objs);
 
+	*why = "the volume's map would not fit in a quarter of this node's memory (its header says so: corrupted?)";
+	if (dev->nr_objs * sizeof(*dev->map) >
+	    ((u64)totalram_pages() << PAGE_SHIFT) / 4)
+		return -ENOMEM;
 	*why = "out of memory for the volume map";
-	dev->map = kvcalloc(dev->nr_objs, sizeof(*dev->map), GFP_KERNEL);
+	dev->map = kvcalloc(dev->nr_objs, sizeof(*dev->map),
+			    GFP_KERNEL | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 	if (!dev->map)
 		return -ENOMEM;
-	if (le16_to_cpu(dev->hdr.version) == ARCHIP_VOL_VERSION_1)
-		return load_v1(dev, why);
-	return load_v2(dev, why);
+	return archip_vfmt_resolve(dev, why);
 }
 
 void archip_vmap_free(struct archip_dev *dev)
@@ -390,7 +226,7 @@ int archip_vmap_snapshot(struct archip_dev *dev, const char *snap,
 	if (!sh || !vh || !page)
 		goto out;
 
-	st = read_hdr(dev, snap, sh, why);
+	st = archip_vfmt_read_hdr(dev, snap, sh, why);
 	if (!st) {
 		*why = "a volume of the snapshot's name exists";
 		st = -EEXIST;

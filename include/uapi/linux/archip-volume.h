@@ -232,15 +232,20 @@ struct archip_snap_req {
 
 /*
  * The one check of a volume header, for the driver and the tools alike:
- * NULL if @h can be used, else why not, in words for the user.  Does not
- * look at the names (the readers NUL-terminate them) beyond requiring a
- * v2 object set name.
+ * NULL if @h can be used, else why not, in words for the user.  Besides
+ * the sizes, every name the header holds must be a valid name,
+ * NUL-terminated within its field (archip_vol_name_valid()): the
+ * volume's own, and (v2) its object set and parent, or (v1) its first
+ * nr_sources sources, so that no reader runs off a field or builds an
+ * object name from bytes a corruption left there.
  */
 static inline const char *archip_vol_hdr_invalid(const struct archip_vol_hdr *h)
 {
 	__u64 size = __le64_to_cpu(h->size);
 	__u64 nr_objs = __le64_to_cpu(h->nr_objs);
 	__u32 shift = __le32_to_cpu(h->obj_shift);
+	__u32 flags = __le32_to_cpu(h->flags);
+	__u32 i, nr_sources = __le32_to_cpu(h->nr_sources);
 	__u16 version = __le16_to_cpu(h->version);
 
 	if (__le32_to_cpu(h->magic) != ARCHIP_VOL_MAGIC ||
@@ -251,10 +256,83 @@ static inline const char *archip_vol_hdr_invalid(const struct archip_vol_hdr *h)
 	if (shift < ARCHIP_VOL_MIN_OBJ_SHIFT || shift > ARCHIP_VOL_MAX_OBJ_SHIFT ||
 	    !size || size & 511 || nr_objs > ARCHIP_VOL_MAX_OBJS ||
 	    nr_objs != (size >> shift) + !!(size & ((1ULL << shift) - 1)) ||
-	    __le32_to_cpu(h->nr_sources) > ARCHIP_VOL_MAX_SOURCES)
+	    nr_sources > ARCHIP_VOL_MAX_SOURCES)
 		return "the volume header has impossible sizes";
-	if (version == ARCHIP_VOL_VERSION && (h->nr_sources || !h->v2.oset[0]))
+	if ((flags & ARCHIP_VOL_IMAGE) && !(flags & ARCHIP_VOL_SNAPSHOT))
+		return "the volume header has impossible flags (an image that is not a snapshot)";
+	if (!archip_vol_name_valid(h->name, sizeof(h->name)))
+		return "the volume header's name field is not a volume name (corrupted?)";
+	if (version == ARCHIP_VOL_VERSION_1) {
+		for (i = 0; i < nr_sources; i++)
+			if (!archip_vol_name_valid(h->sources[i], sizeof(h->sources[i])))
+				return "the volume header names a source set that is not a valid name (corrupted?)";
+		return 0;
+	}
+	if (nr_sources || !h->v2.oset[0])
 		return "the volume header has no object set";
+	if (!archip_vol_name_valid(h->v2.oset, sizeof(h->v2.oset)) ||
+	    (h->v2.parent[0] &&
+	     !archip_vol_name_valid(h->v2.parent, sizeof(h->v2.parent))))
+		return "the volume header names an object set or parent that is not a valid name (corrupted?)";
+	if (__le64_to_cpu(h->v2.parent_objs) > nr_objs)
+		return "the volume header reads more objects through its parent than it has (corrupted?)";
+	return 0;
+}
+
+/*
+ * The one check of a map entry (struct archip_map_entry) of the volume
+ * whose header is @h, its own map's or, for an ancestor's map, the
+ * ancestor's: NULL, or why not.  No writer sets a flag but EXISTS, a pad
+ * or, in version 2, a source; a version 1 source names one of the
+ * header's nr_sources sets.  Why not completes "entry N ...".
+ */
+static inline const char *archip_map_entry_invalid(const struct archip_vol_hdr *h,
+						   const struct archip_map_entry *e)
+{
+	__u16 source = __le16_to_cpu(e->source);
+
+	if ((__le16_to_cpu(e->flags) & ~ARCHIP_MAP_EXISTS) || e->pad)
+		return "has bits no archip writes";
+	if (source && (__le16_to_cpu(h->version) != ARCHIP_VOL_VERSION_1 ||
+		       source > __le32_to_cpu(h->nr_sources)))
+		return "names a source set the header does not have";
+	return 0;
+}
+
+/*
+ * Is a map object of @entries entries (what it stores) too short for
+ * the volume whose header is @h?  Only a whole image's: its import writes
+ * all nr_objs entries, so a shorter map was truncated (its objects would
+ * read as zeros).  Any other map may end early: past its end, not
+ * written (a thin volume).  NULL, or why.
+ */
+static inline const char *archip_vol_map_short(const struct archip_vol_hdr *h,
+					       __u64 entries)
+{
+	__u32 flags = __le32_to_cpu(h->flags);
+
+	if ((flags & ARCHIP_VOL_IMAGE) && !(flags & ARCHIP_VOL_INCOMPLETE) &&
+	    entries < __le64_to_cpu(h->nr_objs))
+		return "is shorter than the image's objects need (missing or truncated)";
+	return 0;
+}
+
+/*
+ * May the volume whose header is @h read through @parent, one of its
+ * ancestors (v2.parent, recursively)?  It must be a version 2 snapshot
+ * with the same object size; it may still be flagged INCOMPLETE (a
+ * snapshot cut short after its second step is whole once a volume reads
+ * through it).  NULL, or why not.  The chain's readers check the rest:
+ * at most ARCHIP_VOL_MAX_DEPTH volumes, no name twice (a cycle), no
+ * object set twice.
+ */
+static inline const char *archip_vol_parent_invalid(const struct archip_vol_hdr *h,
+						    const struct archip_vol_hdr *parent)
+{
+	if (__le16_to_cpu(parent->version) != ARCHIP_VOL_VERSION ||
+	    !(__le32_to_cpu(parent->flags) & ARCHIP_VOL_SNAPSHOT) ||
+	    parent->obj_shift != h->obj_shift)
+		return "a parent of the volume is not a snapshot of the same object size";
 	return 0;
 }
 

@@ -40,7 +40,7 @@ static bool throws(const std::function<void()> &f, int code)
 
 int main()
 {
-	std::printf("TAP version 13\n1..50\n");
+	std::printf("TAP version 13\n1..58\n");
 
 	// The digests' CRC-32C: the standard's check value and RFC 3720's
 	// vectors (B.4), whole and in pieces.
@@ -130,6 +130,7 @@ int main()
 	good.size = htole64((10ULL << 20) + 512);
 	good.obj_shift = htole32(22);
 	good.nr_objs = htole64(3);
+	std::strcpy(good.name, "vm1");
 	std::strcpy(good.v2.oset, "0123456789abcdef");
 	auto bad = [&good](const std::function<void(struct archip_vol_hdr &)> &f,
 			   const char *word) {
@@ -178,6 +179,79 @@ int main()
 		h.version = htole16(ARCHIP_VOL_VERSION_1);
 		std::memset(h.sources, 0, sizeof(h.sources));
 		ok(!archip_vol_hdr_invalid(&h), "v1 headers are still valid");
+	}
+	// Hostile storage: names that run off their fields or are not names,
+	// impossible flags, more objects read through the parent than exist.
+	ok(bad([](auto &h) { std::memset(h.name, 'a', sizeof(h.name)); }, "name field") &&
+	   bad([](auto &h) { h.name[0] = 0; }, "name field") &&
+	   bad([](auto &h) { std::strcpy(h.name, "a/b"); }, "name field"),
+	   "a name without a NUL, empty, or with a '/' refused");
+	ok(bad([](auto &h) { std::memset(h.v2.oset, 'f', sizeof(h.v2.oset)); }, "not a valid name") &&
+	   bad([](auto &h) { std::strcpy(h.v2.oset, "../x"); }, "not a valid name") &&
+	   bad([](auto &h) { std::memset(h.v2.parent, 'p', sizeof(h.v2.parent)); },
+	       "not a valid name") &&
+	   bad([](auto &h) { std::strcpy(h.v2.parent, "p.q"); }, "not a valid name"),
+	   "v2: a set or parent name without a NUL or with illegal bytes refused");
+	ok(bad([](auto &h) {
+		   std::strcpy(h.v2.parent, "base");
+		   h.v2.parent_objs = htole64(4);
+	   }, "through its parent") && !bad([](auto &h) {
+		   std::strcpy(h.v2.parent, "base");
+		   h.v2.parent_objs = htole64(3);
+	   }, ""),
+	   "v2: parent_objs above nr_objs refused, equal accepted");
+	ok(bad([](auto &h) { h.flags = htole32(ARCHIP_VOL_IMAGE); }, "impossible flags") &&
+	   !bad([](auto &h) { h.flags = htole32(ARCHIP_VOL_IMAGE | ARCHIP_VOL_SNAPSHOT); }, ""),
+	   "an image that is not a snapshot refused");
+	{
+		struct archip_vol_hdr h = good;
+		h.version = htole16(ARCHIP_VOL_VERSION_1);
+		std::memset(h.sources, 0, sizeof(h.sources));
+		h.nr_sources = htole32(2);
+		std::strcpy(h.sources[0], "a");
+		std::strcpy(h.sources[1], "b");
+		std::memset(h.sources[2], 'x', sizeof(h.sources[2]));	// unused
+		bool valid = !archip_vol_hdr_invalid(&h);
+		std::memset(h.sources[1], 'x', sizeof(h.sources[1]));
+		ok(valid && archip_vol_hdr_invalid(&h),
+		   "v1: the sources in use must be names, those past nr_sources are not read");
+
+		struct archip_map_entry e = {};
+		bool v1_ok = !archip_map_entry_invalid(&h, &e);
+		e.flags = htole16(ARCHIP_MAP_EXISTS);
+		e.source = htole16(2);
+		v1_ok = v1_ok && !archip_map_entry_invalid(&h, &e);
+		e.source = htole16(3);
+		ok(v1_ok && archip_map_entry_invalid(&h, &e),
+		   "v1 map entry: sources 0..nr_sources, none beyond");
+	}
+	{
+		struct archip_map_entry e = {};
+		e.flags = htole16(ARCHIP_MAP_EXISTS);
+		bool fine = !archip_map_entry_invalid(&good, &e);
+		e.source = htole16(1);
+		bool src = archip_map_entry_invalid(&good, &e);
+		e.source = 0;
+		e.flags = htole16(ARCHIP_MAP_EXISTS | 4);
+		bool flags = archip_map_entry_invalid(&good, &e);
+		e.flags = htole16(ARCHIP_MAP_EXISTS);
+		e.pad = htole32(1);
+		ok(fine && src && flags && archip_map_entry_invalid(&good, &e),
+		   "v2 map entry: EXISTS or nothing; a source, unknown flags or pad refused");
+	}
+	{
+		struct archip_vol_hdr p = good;
+		p.flags = htole32(ARCHIP_VOL_SNAPSHOT);
+		bool fine = !archip_vol_parent_invalid(&good, &p);
+		p.flags = 0;
+		bool notsnap = archip_vol_parent_invalid(&good, &p);
+		p.flags = htole32(ARCHIP_VOL_SNAPSHOT);
+		p.obj_shift = htole32(20);
+		bool shift = archip_vol_parent_invalid(&good, &p);
+		p.obj_shift = good.obj_shift;
+		p.version = htole16(ARCHIP_VOL_VERSION_1);
+		ok(fine && notsnap && shift && archip_vol_parent_invalid(&good, &p),
+		   "a parent must be a v2 snapshot of the same object size");
 	}
 	ok(offsetof(struct archip_vol_hdr, v2.parent_objs) + 8 <= 512,
 	   "v2's set, parent and parent_objs sit in the first sector");
