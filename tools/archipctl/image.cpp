@@ -149,10 +149,35 @@ Stored store_object(ObjClient &c, const Volume &img, uint64_t i,
 	return s;
 }
 
-// An image's digests, ARCHIP_VOL_DIGEST_SIZE bytes per object index.
-std::vector<uint8_t> read_manifest(ObjClient &c, const Volume &img)
+/*
+ * A whole image's digests, ARCHIP_VOL_DIGEST_SIZE bytes per object index:
+ * the import wrote exactly that many, and a digest for each object its
+ * map has, none (zeros) for the others.  A manifest of any other size is
+ * refused before anything is allocated for it, and (@check_map, the map
+ * loaded) one that disagrees with the map.
+ */
+std::vector<uint8_t> read_manifest(ObjClient &c, const Volume &img, bool check_map)
 {
-	return c.read(manifest_object(img.oset()), 0, img.nr_objs() * ARCHIP_VOL_DIGEST_SIZE);
+	const std::string obj = manifest_object(img.oset());
+	const uint64_t need = img.nr_objs() * ARCHIP_VOL_DIGEST_SIZE;
+	uint64_t size = 0;
+
+	if (!c.stat(obj, &size) || size != need)
+		throw Error("image '" + img.name + "': its manifest " + obj + " holds " +
+			    std::to_string(size) + " bytes, not the " + std::to_string(need) +
+			    " its " + std::to_string(img.nr_objs()) + " objects need (" +
+			    (size < need ? "missing or truncated" : "too long") + ": corrupted?)");
+	auto m = c.read(obj, 0, need);
+	for (uint64_t i = 0; check_map && i < img.nr_objs(); i++) {
+		const bool has = i < img.map.size() &&
+				 (le16toh(img.map[i].flags) & ARCHIP_MAP_EXISTS);
+		if (has == all_zero(&m[i * ARCHIP_VOL_DIGEST_SIZE], ARCHIP_VOL_DIGEST_SIZE))
+			throw Error("image '" + img.name + "': its map and its manifest " + obj +
+				    " disagree about object " + std::to_string(i) + " (" +
+				    (has ? "stored, but no digest" : "a digest, but not stored") +
+				    "): corrupted?");
+	}
+	return m;
 }
 
 std::string seconds(double s)
@@ -329,7 +354,7 @@ void export_volume(const VolumeOpts &o)
 	auto anc = ancestors(c, v);
 	std::vector<uint8_t> manifest;
 	if (v.image())
-		manifest = read_manifest(c, v);
+		manifest = read_manifest(c, v, true);
 
 	// A file is written as FILE.part and renamed when whole; a device
 	// (or stdout) is written in place.
@@ -452,11 +477,17 @@ void du(const VolumeOpts &o)
 	for (const auto &v : vols) {
 		try {
 			auto anc = ancestors(c, v);
-			for (uint64_t i = 0; i < v.nr_objs(); i++)
+			// Past both maps, nothing is read through (v1: its own map
+			// names its sources).
+			const uint64_t end = std::min<uint64_t>(v.nr_objs(),
+								std::max<uint64_t>(v.map.size(), reach(anc)));
+			for (uint64_t i = 0; i < end; i++)
 				if (!v.owns(i))
 					read_through.insert(v.source(anc, i));
-		} catch (const Error &) {
-			continue;	// a parent missing: nothing read through it
+		} catch (const Error &e) {
+			// A parent missing or damaged: nothing read through it.
+			std::cerr << "archipctl: " << e.what() << "\n";
+			continue;
 		}
 	}
 	// How many images hold each content.
@@ -465,9 +496,16 @@ void du(const VolumeOpts &o)
 	for (const auto &v : vols) {
 		if (!v.image() || v.incomplete())
 			continue;
-		auto m = read_manifest(c, v);
+		std::vector<uint8_t> m;
+		try {
+			m = read_manifest(c, v, true);
+		} catch (const Error &e) {
+			std::cerr << "archipctl: " << e.what() << "; its contents are counted "
+				  << "as its own\n";
+			continue;
+		}
 		std::set<Digest> mine;
-		for (uint64_t i = 0; i < v.nr_objs(); i++) {
+		for (uint64_t i = 0; i < v.map.size(); i++) {
 			Digest d;
 			std::memcpy(d.data(), &m[i * d.size()], d.size());
 			if (v.owns(i))
@@ -491,7 +529,7 @@ void du(const VolumeOpts &o)
 			used += a;
 		once = used;
 		const auto m = manifests.find(v.name);
-		for (uint64_t i = 0; i < v.nr_objs(); i++) {
+		for (uint64_t i = 0; i < v.map.size(); i++) {
 			if (!v.owns(i) || !c.stat(data_object(v.oset(), i), nullptr, &a))
 				continue;
 			used += a;
@@ -568,7 +606,7 @@ uint64_t prune_content(ObjClient &c, std::string *busy)
 			*busy = v.name;
 			return;
 		}
-		auto m = read_manifest(c, v);
+		auto m = read_manifest(c, v, false);
 		for (uint64_t i = 0; i < v.nr_objs(); i++)
 			if (!all_zero(&m[i * ARCHIP_VOL_DIGEST_SIZE], ARCHIP_VOL_DIGEST_SIZE))
 				live.insert(content_object(&m[i * ARCHIP_VOL_DIGEST_SIZE]));

@@ -16,6 +16,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <new>
 #include <chrono>
 #include <random>
 #include <thread>
@@ -101,6 +102,8 @@ Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
 	auto raw = c.read(header_object(name), 0, sizeof(v.hdr));
 	v.hdr = {};	// a short header object reads as zeros past its end
 	std::memcpy(&v.hdr, raw.data(), std::min(raw.size(), sizeof(v.hdr)));
+	// Sizes and every name (NUL-terminated, valid): nothing below runs
+	// off a field or builds an object name from what a corruption left.
 	if (const char *why = archip_vol_hdr_invalid(&v.hdr)) {
 		std::string msg = "volume '" + name + "': " + why;
 		if (le16toh(v.hdr.version) != ARCHIP_VOL_VERSION &&
@@ -108,20 +111,41 @@ Volume Volume::load(ObjClient &c, const std::string &name, bool with_map)
 			msg += " (its version is " + std::to_string(le16toh(v.hdr.version)) +
 			       ", this archipctl knows " + std::to_string(ARCHIP_VOL_VERSION_1) +
 			       " and " + std::to_string(ARCHIP_VOL_VERSION) + ")";
+		else
+			msg += " (header object " + header_object(name) + ")";
 		throw Error(msg);
 	}
-	v.hdr.name[sizeof(v.hdr.name) - 1] = '\0';
-	for (auto &src : v.hdr.sources)
-		src[sizeof(src) - 1] = '\0';
 	v.name = name;
-	if (with_map && v.nr_objs()) {
-		// A missing map object reads as zeros: nothing written yet.
-		auto m = c.read(v.map_obj(), v.map_off(),
-				v.nr_objs() * sizeof(struct archip_map_entry));
-		v.map.resize(v.nr_objs());
-		std::memcpy(v.map.data(), m.data(), m.size());
-	}
+	if (with_map)
+		v.load_map(c);
 	return v;
+}
+
+/*
+ * The map as stored: entries past the end of the map object read as zeros
+ * (not written), so only what is stored is read, and map.size() may be
+ * below nr_objs().  Every entry is checked.
+ */
+void Volume::load_map(ObjClient &c)
+{
+	const std::string obj = map_obj();
+	uint64_t size = 0, n = 0;
+
+	if (c.stat(obj, &size) && size > map_off())
+		n = (size - map_off() + sizeof(map[0]) - 1) / sizeof(map[0]);
+	if (const char *why = archip_vol_map_short(&hdr, n))
+		throw Error("volume '" + name + "': its map object " + obj + " " + why +
+			    ": it holds " + std::to_string(n) + " entries, not " +
+			    std::to_string(nr_objs()) + " (corrupted?)");
+	n = std::min<uint64_t>(n, nr_objs());
+	auto m = c.read(obj, map_off(), n * sizeof(map[0]));
+	map.resize(n);
+	std::memcpy(map.data(), m.data(), m.size());
+	for (uint64_t i = 0; i < n; i++)
+		if (const char *why = archip_map_entry_invalid(&hdr, &map[i]))
+			throw Error("volume '" + name + "': its map object " + obj +
+				    " is damaged: entry " + std::to_string(i) + " " + why +
+				    " (corrupted?)");
 }
 
 Volume Volume::fresh(const std::string &name, uint64_t size, unsigned int shift)
@@ -154,7 +178,7 @@ std::string Volume::source(const std::vector<Ancestor> &anc, uint64_t i) const
 
 		if (!k)
 			return data_object(oset(), i);
-		if (k <= ARCHIP_VOL_MAX_SOURCES && hdr.sources[k - 1][0])
+		if (v1() && k <= le32toh(hdr.nr_sources))	// checked at load
 			return data_object(hdr.sources[k - 1], i);
 		throw Error("volume '" + name + "' maps object " + std::to_string(i) +
 			    " to a source it does not name: its header is damaged");
@@ -310,31 +334,83 @@ void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volum
 
 	for (const auto &obj : c.list(prefix)) {
 		Volume v;
+		std::string why;
 		try {
 			v = Volume::load(c, obj.substr(prefix.size()), with_map);
 		} catch (const Error &e) {
 			if (e.code == EXIT_NOT_FOUND)
 				continue;	// removed meanwhile
-			if (!lenient)
-				throw Error("cannot read every volume on the store, so cannot tell "
-					    "what depends on what: " + std::string(e.what()) +
-					    " (upgrade archipctl if the volume is of a newer "
-					    "format, or remove its header object " + obj + ")");
-			std::cerr << "archipctl: skipping " << obj << ": " << e.what() << "\n";
+			why = e.what();
+		} catch (const std::bad_alloc &) {
+			why = "volume '" + obj.substr(prefix.size()) + "': its map does not fit in memory";
+		}
+		if (why.empty()) {
+			fn(v);
 			continue;
 		}
-		fn(v);
+		if (!lenient)
+			throw Error("cannot read every volume on the store, so cannot tell "
+				    "what depends on what: " + why +
+				    " (upgrade archipctl if the volume is of a newer "
+				    "format, or remove its header object " + obj + ")");
+		std::cerr << "archipctl: skipping " << obj << ": " << why << "\n";
 	}
+}
+
+/*
+ * @v's ancestors, nearest first, each checked as the driver checks them:
+ * a volume header that exists and is valid, a v2 snapshot of @v's object
+ * size, at most ARCHIP_VOL_MAX_DEPTH volumes with @v, no name twice (a
+ * cycle: without this check, walking it would never end) and no object
+ * set twice.
+ */
+std::vector<Volume> chain(ObjClient &c, const Volume &v, bool with_maps)
+{
+	std::vector<Volume> up;
+	std::string path = v.name;
+
+	for (std::string p = v.parent(); !p.empty(); p = up.back().parent()) {
+		path += " -> " + p;
+		if (p == v.name || std::any_of(up.begin(), up.end(),
+					       [&](const Volume &a) { return a.name == p; }))
+			throw Error("volume '" + v.name + "': its chain of parents loops (" + path +
+				    "): a volume header is corrupted");
+		if (up.size() + 1 >= ARCHIP_VOL_MAX_DEPTH)
+			throw Error("volume '" + v.name + "' reads through more than " +
+				    std::to_string(ARCHIP_VOL_MAX_DEPTH - 1) + " parents (" + path +
+				    "), more than archip allows: flatten it (archipctl volume "
+				    "flatten " + v.name + ")");
+		Volume pv;
+		try {
+			pv = Volume::load(c, p, with_maps);
+		} catch (const Error &e) {
+			if (e.code == EXIT_NOT_FOUND)
+				throw Error("volume '" + v.name + "' reads through '" + p +
+					    "', which does not exist (" + path + "): removed by hand, "
+					    "or a volume header is corrupted");
+			throw Error("volume '" + v.name + "' reads through '" + p +
+				    "', which cannot be read: " + e.what());
+		}
+		if (const char *why = archip_vol_parent_invalid(&v.hdr, &pv.hdr))
+			throw Error("volume '" + v.name + "' reads through '" + p + "': " + why +
+				    " (" + path + "; a volume header is corrupted?)");
+		const std::string &set = pv.oset();
+		std::string other = set == v.oset() ? v.name : std::string();
+		for (const auto &a : up)
+			if (a.oset() == set)
+				other = a.name;
+		if (!other.empty())
+			throw Error("volume '" + v.name + "': '" + p + "' and '" + other + "' in its "
+				    "chain (" + path + ") name the same object set " + set +
+				    ": a volume header is corrupted");
+		up.push_back(std::move(pv));
+	}
+	return up;
 }
 
 unsigned int chain_depth(ObjClient &c, const Volume &v)
 {
-	unsigned int depth = 1;
-
-	for (std::string p = v.parent(); !p.empty() && depth <= ARCHIP_VOL_MAX_DEPTH;
-	     p = Volume::load(c, p, false).parent())
-		depth++;
-	return depth;
+	return 1 + chain(c, v, false).size();
 }
 
 namespace {
@@ -375,12 +451,14 @@ void info(const Opts &o)
 	Volume v = Volume::load(c, o.name, true);
 	uint64_t total = 0, a = 0;
 
+	chain(c, v, false);	// a parent missing or damaged: say so
+
 	// What the volume really occupies on the SAN: its header object and
 	// every object it owns, as the filesystem reports them.
 	c.stat(header_object(o.name), nullptr, &total);
 	if (!v.v1() && c.stat(v.map_obj(), nullptr, &a))
 		total += a;
-	for (uint64_t i = 0; i < v.nr_objs(); i++)
+	for (uint64_t i = 0; i < v.map.size(); i++)	// past it: none written
 		if (v.owns(i) && c.stat(data_object(v.oset(), i), nullptr, &a))
 			total += a;
 	Json j = volume_json(v, true);
@@ -415,12 +493,16 @@ void resize(const Opts &o)
 			    " destroys the data past the new end: add --force if you mean it");
 	if (objs < v.nr_objs()) {
 		// Drop the objects past the new end, then their map entries.
-		for (uint64_t i = objs; i < v.nr_objs(); i++)
+		for (uint64_t i = objs; i < v.map.size(); i++)
 			if (v.owns(i))
 				c.remove(data_object(v.oset(), i));
-		std::vector<uint8_t> zero((v.nr_objs() - objs) * sizeof(struct archip_map_entry));
-		c.write(v.map_obj(), v.map_off() + objs * sizeof(struct archip_map_entry),
-			zero.data(), zero.size(), true);
+		// Only those stored: past the map object's end, none is written.
+		if (v.map.size() > objs) {
+			std::vector<uint8_t> zero((v.map.size() - objs) *
+						  sizeof(struct archip_map_entry));
+			c.write(v.map_obj(), v.map_off() + objs * sizeof(struct archip_map_entry),
+				zero.data(), zero.size(), true);
+		}
 	}
 	v.hdr.size = htole64(size);
 	v.hdr.nr_objs = htole64(objs);
@@ -431,29 +513,19 @@ void resize(const Opts &o)
 	out.say(volume_json(v, false), "resized volume " + o.name + " to " + human_size(size) + "\n");
 }
 
-// The volumes whose parent is @name.
-std::vector<std::string> children(ObjClient &c, const std::string &name)
+// The volumes whose parent is @v (@kids), and the others that name @v's
+// object set (@sharers): a snapshot cut short after its first step, or a
+// header corrupted or copied by hand.  One look at every volume.
+void dependents(ObjClient &c, const Volume &v, std::vector<std::string> *kids,
+		std::vector<Volume> *sharers)
 {
-	std::vector<std::string> kids;
-
-	for_each_volume(c, false, [&](Volume &v) {
-		if (v.parent() == name)
-			kids.push_back(v.name);
+	for_each_volume(c, false, [&](Volume &o) {
+		if (o.parent() == v.name && o.name != v.name)	// itself: damaged
+			kids->push_back(o.name);
+		if (o.name != v.name && o.oset() == v.oset())
+			sharers->push_back(o);
 	});
-	std::sort(kids.begin(), kids.end());
-	return kids;
-}
-
-// The volume other than @self whose own set is @oset, or "".
-std::string set_owner(ObjClient &c, const std::string &oset, const std::string &self)
-{
-	std::string owner;
-
-	for_each_volume(c, false, [&](Volume &v) {
-		if (v.name != self && v.oset() == oset)
-			owner = v.name;
-	});
-	return owner;
+	std::sort(kids->begin(), kids->end());
 }
 
 std::string join(const std::vector<std::string> &v)
@@ -469,10 +541,21 @@ void remove(const Opts &o)
 	ObjClient c(o.server);
 	check_volume_name(o.name);
 	VolumeLock lock(c, o.name, "remove");
-	Volume v = Volume::load(c, o.name, true);
+	Volume v = Volume::load(c, o.name, false);
 	uint64_t n = 0;
+	// A damaged map does not keep a volume: its objects are found by
+	// name ("d.OSET." and the index), as an import cut short's are.
+	std::string damaged;
+	try {
+		v.load_map(c);
+	} catch (const Error &e) {
+		damaged = e.what();
+		v.map.clear();
+	}
 
-	auto kids = children(c, o.name);
+	std::vector<std::string> kids;
+	std::vector<Volume> sharers;
+	dependents(c, v, &kids, &sharers);
 	if (!kids.empty())
 		throw Error("cannot remove '" + o.name + "': " + join(kids) +
 			    (kids.size() > 1 ? " read" : " reads") +
@@ -480,16 +563,23 @@ void remove(const Opts &o)
 			    (kids.size() > 1 ? "them" : "it") + " first");
 	// A snapshot cut short after its first step shares the volume's set:
 	// only its header goes.
-	if (v.incomplete()) {
-		std::string owner = set_owner(c, v.oset(), o.name);
-		if (!owner.empty()) {
-			c.remove(header_object(o.name));
-			out.say(Json{{"removed", o.name}, {"objects", 0}},
-				"removed the unfinished snapshot " + o.name +
-				" (its objects are volume " + owner + "'s)\n");
-			return;
-		}
+	if (v.incomplete() && !sharers.empty()) {
+		c.remove(header_object(o.name));
+		out.say(Json{{"removed", o.name}, {"objects", 0}},
+			"removed the unfinished snapshot " + o.name +
+			" (its objects are volume " + sharers[0].name + "'s)\n");
+		return;
 	}
+	// No two whole volumes share a set: one header is corrupted, and
+	// removing the set would take the other's data with it.
+	for (const auto &s : sharers)
+		if (!s.incomplete())
+			throw Error("cannot remove '" + o.name + "': its object set " + v.oset() +
+				    " is also volume '" + s.name + "'s, so one of their headers is "
+				    "corrupted (or was copied by hand), and removing the set would "
+				    "destroy '" + s.name + "' too; nothing removed (to drop only '" +
+				    o.name + "', remove its header object " +
+				    header_object(o.name) + " with archip-obj)");
 	if (!v.v1() && !v.incomplete()) {
 		// Flagged first: a remove cut short leaves a volume nobody maps
 		// or clones, which a second remove finishes.
@@ -501,7 +591,7 @@ void remove(const Opts &o)
 			c.remove(data_object(v.oset(), i));
 			n++;
 		}
-	if (v.image()) {
+	if (v.image() || !damaged.empty()) {
 		// An import cut short wrote no map: its objects are found by
 		// name ("d.OSET." and the index).
 		std::string prefix = data_object(v.oset(), 0);
@@ -516,12 +606,22 @@ void remove(const Opts &o)
 	if (v.image() && c.stat(manifest_object(v.oset())))
 		c.remove(manifest_object(v.oset()));
 	c.remove(header_object(o.name));
-	std::string busy;
-	uint64_t pruned = v.image() ? prune_content(c, &busy) : 0;
+	std::string busy, unpruned;
+	uint64_t pruned = 0;
+	try {
+		pruned = v.image() ? prune_content(c, &busy) : 0;
+	} catch (const Error &e) {
+		unpruned = e.what();	// removed all the same: say so below
+	}
 	out.say(Json{{"removed", o.name}, {"objects", n}, {"contents_pruned", pruned}},
 		"removed " + std::string(v.image() ? "image " : "volume ") + o.name + " (" +
 		std::to_string(n) + " objects" + (pruned ? ", " + std::to_string(pruned) +
 		" contents no other image holds" : std::string()) + ")\n");
+	if (!damaged.empty())
+		std::cerr << "archipctl: " << damaged << ": its objects were found by name\n";
+	if (!unpruned.empty())
+		std::cerr << "archipctl: the contents no image holds any more are kept: "
+			  << unpruned << "\n";
 	if (!busy.empty())
 		std::cerr << "archipctl: the contents no image holds any more are kept while image '"
 			  << busy << "' is incomplete (being imported, or cut short: "
@@ -578,12 +678,30 @@ void snapshot_mapped(ObjClient &c, const Volume &v, const Opts &o)
 	c.write(req, 0, &r, sizeof(r), true);
 
 	const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(o.timeout);
-	for (;;) {
+	for (unsigned int odd = 0;;) {
 		auto raw = c.read(req, 0, sizeof(r));
 		std::memcpy(&r, raw.data(), sizeof(r));
-		if (le32toh(r.magic) == ARCHIP_SNAPREQ_MAGIC && le64toh(r.nonce) == nonce &&
-		    le32toh(r.state) != ARCHIP_SNAPREQ_PENDING)
+		const uint32_t state = le32toh(r.state);
+		const bool ours = le32toh(r.magic) == ARCHIP_SNAPREQ_MAGIC &&
+				  le64toh(r.nonce) == nonce;
+		if (ours && (state == ARCHIP_SNAPREQ_DONE || state == ARCHIP_SNAPREQ_FAILED))
 			break;
+		// Only we write the request (its lock) and the holder answers
+		// it: anything else, twice in a row (not a read that raced the
+		// answer), is a request corrupted or removed on the store.
+		odd = ours && state == ARCHIP_SNAPREQ_PENDING ? 0 : odd + 1;
+		if (odd >= 2) {
+			try {
+				c.remove(req);
+			} catch (const Error &) {
+			}
+			throw Error("volume '" + o.name + "': its snapshot request " + req +
+				    " changed on the store while we waited for the holder's answer (" +
+				    (!ours ? "not our request any more" : "an unknown state") +
+				    "): corrupted or removed?  The holder may or may not have made "
+				    "snapshot '" + o.target + "': see 'archipctl volume list', and "
+				    "run the command again");
+		}
 		if (std::chrono::steady_clock::now() > deadline) {
 			c.remove(req);
 			throw Error("volume '" + o.name + "' is mapped read-write, and its holder did "
@@ -595,11 +713,13 @@ void snapshot_mapped(ObjClient &c, const Volume &v, const Opts &o)
 		std::this_thread::sleep_for(std::chrono::milliseconds(200));
 	}
 	c.remove(req);
-	if (le32toh(r.state) != ARCHIP_SNAPREQ_DONE)
+	if (le32toh(r.state) != ARCHIP_SNAPREQ_DONE) {
+		const int32_t err = static_cast<int32_t>(le32toh(r.error));
 		throw Error("the hypervisor holding volume '" + o.name +
 			    "' could not make the snapshot: " +
-			    std::strerror(-static_cast<int32_t>(le32toh(r.error))) +
+			    (err < 0 && err > -4096 ? std::strerror(-err) : "an impossible error code") +
 			    " (its kernel log says why)");
+	}
 	Volume s = Volume::load(c, o.target, false);
 	out.say(volume_json(s, false), "created snapshot " + o.target + " of volume " + o.name +
 		" (made by the hypervisor that has it mapped)\n");
@@ -624,7 +744,8 @@ void snapshot(const Opts &o)
 	// connection of its own: a connection writes under one lock's epoch.
 	ObjClient c2(o.server);
 	VolumeLock slock(c2, o.target, "create");
-	Volume v = Volume::load(c, o.name, false);
+	// The map too: SNAP would take over a damaged one.
+	Volume v = Volume::load(c, o.name, true);
 
 	if (v.v1())
 		throw Error("volume '" + o.name + "' has format version 1, which has no snapshots; "
@@ -686,14 +807,16 @@ void clone(const Opts &o)
 	check_volume_name(o.name);
 	check_volume_name(o.target);
 	VolumeLock lock(c, o.target, "create");
-	Volume s = Volume::load(c, o.name, false);
+	// With the maps: a clone of a damaged snapshot or chain would only be
+	// refused later, by the driver.
+	Volume s = Volume::load(c, o.name, true);
 	unsigned int depth;
 
 	if (!s.snapshot() || s.incomplete())
 		throw Error("'" + o.name + "' is not a " + (s.snapshot() ? "whole " : "") +
 			    "snapshot: clone a snapshot (archipctl volume snapshot " + o.name +
 			    " SNAP makes one)");
-	depth = chain_depth(c, s);
+	depth = 1 + chain(c, s, true).size();
 	if (depth >= ARCHIP_VOL_MAX_DEPTH)
 		throw Error("a clone of '" + o.name + "' would read through " +
 			    std::to_string(depth) + " parents, and at most " +
@@ -720,13 +843,9 @@ std::vector<Ancestor> ancestors(ObjClient &c, const Volume &v)
 	std::vector<Ancestor> a;
 	uint64_t limit = v.v1() ? 0 : le64toh(v.hdr.v2.parent_objs);
 
-	for (std::string p = v.parent(); !p.empty();) {
-		if (a.size() + 1 >= ARCHIP_VOL_MAX_DEPTH)
-			throw Error("volume '" + v.name + "' has too many parents");
-		Volume pv = Volume::load(c, p, true);
+	for (auto &pv : chain(c, v, true)) {
 		pv.map.resize(std::min<uint64_t>({pv.map.size(), v.nr_objs(), limit}));
 		limit = std::min<uint64_t>(limit, le64toh(pv.hdr.v2.parent_objs));
-		p = pv.parent();
 		a.push_back({pv.oset(), std::move(pv.map)});
 	}
 	return a;
@@ -741,6 +860,8 @@ void own(ObjClient &c, Volume &v, uint64_t i)
 
 	e.flags = htole16(ARCHIP_MAP_EXISTS);
 	c.write(v.map_obj(), v.map_off() + i * sizeof(e), &e, sizeof(e), true);
+	if (i >= v.map.size())	// past the stored map: not written yet
+		v.map.resize(v.nr_objs());
 	v.map[i] = e;
 }
 
@@ -762,7 +883,7 @@ void flatten(const Opts &o)
 	if (v.snapshot())
 		throw Error("'" + o.name + "' is a snapshot, which never changes: flatten a clone of it");
 	auto anc = ancestors(c, v);
-	for (uint64_t i = 0; i < v.nr_objs(); i++) {
+	for (uint64_t i = 0; i < std::min(v.nr_objs(), reach(anc)); i++) {
 		if (v.owns(i))
 			continue;
 		for (const auto &a : anc) {
@@ -802,12 +923,16 @@ void rollback(const Opts &o)
 
 	if (v.snapshot())
 		throw Error("'" + o.name + "' is a snapshot, which never changes");
-	for (std::string p = v.parent(); !p.empty() && !found; p = Volume::load(c, p, false).parent())
-		found = p == o.target;
+	Volume s;
+	for (auto &a : chain(c, v, false))
+		if (a.name == o.target) {
+			s = std::move(a);
+			found = true;
+			break;
+		}
 	if (!found)
 		throw Error("'" + o.target + "' is not a snapshot '" + o.name +
 			    "' reads through (see 'archipctl volume list')");
-	Volume s = Volume::load(c, o.target, false);
 	Volume old = v;
 
 	v.hdr.size = s.hdr.size;
@@ -816,7 +941,7 @@ void rollback(const Opts &o)
 	v.store_header(c);
 	// The old set: nobody reads it any more (a snapshot of VOL would have
 	// taken it over, and VOL was not a snapshot's parent).
-	for (uint64_t i = 0; i < old.nr_objs(); i++)
+	for (uint64_t i = 0; i < old.map.size(); i++)
 		if (old.owns(i))
 			c.remove(data_object(old.oset(), i));
 	c.remove(old.map_obj());

@@ -2,6 +2,7 @@
 // Volume format helpers shared by the volume and map commands.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <endian.h>
 #include <functional>
@@ -53,12 +54,26 @@ struct Ancestor {
 	std::vector<struct archip_map_entry> map;
 };
 
+// The indices below which @anc may have an object: past it, none has.
+inline uint64_t reach(const std::vector<Ancestor> &anc)
+{
+	uint64_t n = 0;
+
+	for (const auto &a : anc)
+		n = std::max<uint64_t>(n, a.map.size());
+	return n;
+}
+
 struct Volume {
 	std::string name;
 	struct archip_vol_hdr hdr;
 	std::vector<struct archip_map_entry> map;
 
+	// Read and check the header "v.NAME" (and the map: load_map()).
 	static Volume load(ObjClient &c, const std::string &name, bool with_map);
+	// Read and check the map: only the entries stored, so map.size() may
+	// be below nr_objs() (the rest are not written).
+	void load_map(ObjClient &c);
 	// A new, empty v2 volume (not stored yet).
 	static Volume fresh(const std::string &name, uint64_t size, unsigned int shift);
 	void set_size(uint64_t size);	// and nr_objs
@@ -130,9 +145,15 @@ Json volume_json(const Volume &v, bool with_map);
 // du): skip it with a warning instead.
 void for_each_volume(ObjClient &c, bool with_map, const std::function<void(Volume &)> &fn,
 		     bool lenient = false);
+// @v's ancestors, nearest first (their maps too if @with_maps), checked as
+// the driver checks them: each exists, is valid and a v2 snapshot of @v's
+// object size; at most ARCHIP_VOL_MAX_DEPTH volumes with @v; no volume
+// (a cycle) or object set twice.  Throws, naming what is wrong.
+std::vector<Volume> chain(ObjClient &c, const Volume &v, bool with_maps);
 // How many volumes @v reads through, itself included.
 unsigned int chain_depth(ObjClient &c, const Volume &v);
-// @v's ancestors, nearest first.
+// @v's ancestors, nearest first, their maps limited to what @v reads
+// through them.
 std::vector<Ancestor> ancestors(ObjClient &c, const Volume &v);
 // Remove the content objects no image lists; returns how many
 // (image.cpp).  Removes none while an image is incomplete (an import
