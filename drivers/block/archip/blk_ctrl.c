@@ -122,12 +122,16 @@ static void do_allocs(struct archip_dev *dev)
 		blk_mq_kick_requeue_list(dev->disk->queue);
 }
 
-/* The request's names are NUL-terminated within their fields. */
+/*
+ * The request's names are valid names, NUL-terminated within their
+ * fields: whatever the store holds, nothing is frozen or read for a
+ * request that could never be made.
+ */
 static bool snapreq_ok(struct archip_snap_req *req)
 {
 	return le32_to_cpu(req->magic) == ARCHIP_SNAPREQ_MAGIC &&
-	       memchr(req->snap, '\0', sizeof(req->snap)) &&
-	       memchr(req->oset, '\0', sizeof(req->oset)) && !req->pad;
+	       archip_vol_name_valid(req->snap, sizeof(req->snap)) &&
+	       archip_vol_name_valid(req->oset, sizeof(req->oset)) && !req->pad;
 }
 
 /* Freeze the device, map what waits, make the snapshot, unfreeze. */
