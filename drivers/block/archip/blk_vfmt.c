@@ -4,7 +4,8 @@
  * Documentation/snapshots.rst): header objects, map objects, and the
  * chain of ancestors a volume reads through, resolved at map time into
  * the map in memory.  Nothing read from the store is trusted: a header
- * passes archip_vol_hdr_invalid() (sizes, names), every map entry
+ * passes archip_vol_hdr_invalid() (sizes, names), every map object
+ * archip_vol_map_short() and each of its entries
  * archip_map_entry_invalid(), every ancestor archip_vol_parent_invalid(),
  * and the chain is at most ARCHIP_VOL_MAX_DEPTH volumes, with no name
  * (a cycle) and no object set twice.  A map object is read only as far as

@@ -19,7 +19,8 @@
  * ARCHIP_MAP_EXISTS names the set's own object; any other index is read
  * from the parent volume (v2.parent, a snapshot), recursively up to
  * ARCHIP_VOL_MAX_DEPTH volumes, and past the last one reads as zeros.
- * Entries past the end of a map object read as zeros: not written.
+ * Entries past the end of a map object read as zeros: not written (but
+ * a whole image's map has them all: archip_vol_map_short()).
  * The first write to an object the volume does not own copies it up from
  * the ancestor that has it (COPY).  The volume's exclusive lock (ACQUIRE)
  * is named "vol.NAME".
