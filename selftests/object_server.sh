@@ -195,13 +195,16 @@ check "the lock is freed when its holder's connection dies" lab h1 "
 	for i in \$(seq 50); do $B/archip-obj -s $S2 lock vol2 0 && exit 0; sleep 0.2; done; exit 1"
 
 # ------------------------------------------------------ bad input
-# 20000 frames (~15 s in the lab): every refusal rule ~10 times, ~9000
-# well-framed requests answered, 200 hostile hellos.  The seed is new each
-# run and printed: "archip-obj -s HOST fuzz 20000 SEED" makes the same frames.
-check "fuzzing: 20000 hostile frames and hellos; each well-framed one answered by the rules, each refused one closes; a busy client and a checked one carry on" lab h1 "
+# 100,000 frames (ARCHIP_FUZZ_FRAMES): every refusal rule hundreds of
+# times, half the streams with digests, tens of thousands of well-framed
+# requests answered by the rules (fencing's among them), 1,000 hostile
+# hellos; the checked client beside them.  The seed is new each run and
+# printed: "archip-obj -s HOST fuzz FRAMES SEED" makes the same frames.
+FUZZ_FRAMES=${ARCHIP_FUZZ_FRAMES:-100000}
+check_v "fuzzing: $FUZZ_FRAMES hostile frames and hellos; each well-framed one answered by the rules, each refused one closes; a busy client and a checked one carry on" lab h1 "
 	seed=$(date +%s); echo seed \$seed
 	$B/archip-obj -s $S1 mix 2 600 33 & p=\$!
-	$B/archip-obj -s $S1 fuzz 20000 \$seed || exit 1
+	$B/archip-obj -s $S1 fuzz $FUZZ_FRAMES \$seed || exit 1
 	wait \$p || exit 1
 	$B/archip-obj -s $S1 stat a2 | grep -q exists=1"
 
