@@ -19,8 +19,9 @@
 # Every target is 256 MiB and written fully first (unwritten extents would
 # read as zeros for free).  Prints IOPS, MB/s and p99 latency, with archip
 # as a ratio of NVMe/TCP and of NBD.  Never gates anything.
-# Environment: SECS per run (default 5), BS, DEPTHS, OPS to narrow the matrix,
-# ARCHIP_LAB (default .cache/lab-bench).
+# Environment: SECS per run (default 5), BS, DEPTHS, OPS, TARGETS to narrow
+# the matrix, ROUNDS (default 1) interleaved rounds of it, ARCHIP_LAB
+# (default .cache/lab-bench).
 set -euo pipefail
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -28,6 +29,8 @@ SECS=${SECS:-5}
 BS=${BS:-"4k 64k 1M"}
 DEPTHS=${DEPTHS:-"1 16 32"}
 OPS=${OPS:-"randread randwrite"}
+TARGETS=${TARGETS:-"archip nodigest nvme nbd local volatile"}
+ROUNDS=${ROUNDS:-1}
 NQN=nqn.2026-11.org.archip:bench
 SIZE=256M
 
@@ -74,46 +77,84 @@ run_fio() {	# NODE DEV OP BS QD -> "IOPS MBPS P99US"
 		printf "%.0f %.2f %s\n", $(8+o), $(7+o)*1024/1e6, p99
 	}'
 }
-for op in $OPS; do
-	for bs in $BS; do
-		for qd in $DEPTHS; do
-			echo "$op $bs $qd archip $(run_fio h1 /dev/archip/bench $op $bs $qd)" >>"$res"
-			echo "$op $bs $qd nodigest $(run_fio h1 /dev/archip/bench2 $op $bs $qd)" >>"$res"
-			echo "$op $bs $qd nvme $(run_fio h1 "$NVME" $op $bs $qd)" >>"$res"
-			echo "$op $bs $qd nbd $(run_fio h1 /dev/nbd0 $op $bs $qd)" >>"$res"
-			echo "$op $bs $qd local $(run_fio s1 $SAN/local.img $op $bs $qd)" >>"$res"
-			if [ "$op" = randwrite ]; then
-				on s1 "echo N >/sys/module/archip_srv/parameters/sync_writes"
-				echo "$op $bs $qd volatile $(run_fio h1 /dev/archip/bench $op $bs $qd)" >>"$res"
-				on s1 "echo Y >/sys/module/archip_srv/parameters/sync_writes"
-			fi
-			echo "bench: $op bs=$bs qd=$qd done" >&2
+# One cell of one target: NODE DEVICE, and for "volatile" the server's
+# sync_writes off around it.
+cell() {	# TARGET OP BS QD
+	case $1 in
+	archip) run_fio h1 /dev/archip/bench "$2" "$3" "$4" ;;
+	nodigest) run_fio h1 /dev/archip/bench2 "$2" "$3" "$4" ;;
+	nvme) run_fio h1 "$NVME" "$2" "$3" "$4" ;;
+	nbd) run_fio h1 /dev/nbd0 "$2" "$3" "$4" ;;
+	local) run_fio s1 $SAN/local.img "$2" "$3" "$4" ;;
+	volatile)
+		on s1 "echo N >/sys/module/archip_srv/parameters/sync_writes"
+		run_fio h1 /dev/archip/bench "$2" "$3" "$4"
+		on s1 "echo Y >/sys/module/archip_srv/parameters/sync_writes" ;;
+	esac
+}
+# Rounds interleaved: each round runs every cell of every target once, so
+# a slow spell of the emulator hits all of them alike; the table shows the
+# median of the rounds (and, with ROUNDS > 1, the range of archip's IOPS).
+for round in $(seq "$ROUNDS"); do
+	for op in $OPS; do
+		for bs in $BS; do
+			for qd in $DEPTHS; do
+				for t in $TARGETS; do
+					[ "$t" = volatile ] && [ "$op" != randwrite ] && continue
+					echo "$op $bs $qd $t $(cell "$t" "$op" "$bs" "$qd")" >>"$res"
+				done
+				echo "bench: round $round: $op bs=$bs qd=$qd done" >&2
+			done
 		done
 	done
 done
 on h1 "$CTL unmap bench; $CTL unmap bench2; nbd-client -d /dev/nbd0; echo 1 >/sys/class/nvme/nvme0/delete_controller" >/dev/null 2>&1 || true
 "$LABCMD" check >&2 || echo "bench: WARNING: a node logged a kernel warning" >&2
 
-awk '
-{ k = $1 " " $2 " " $3; iops[k, $4] = $5; mbs[k, $4] = $6; p99[k, $4] = $7
+awk -v rounds="$ROUNDS" -v targets="$TARGETS" '
+function median(k, t,   n, i, j, v, tmp) {
+	n = cnt[k, t]
+	for (i = 1; i <= n; i++) v[i] = val[k, t, i]
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+		if (v[j] < v[i]) { tmp = v[i]; v[i] = v[j]; v[j] = tmp }
+	lo[k, t] = v[1]; hi[k, t] = v[n]
+	return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+}
+function pmedian(k, t,   n, i, j, v, tmp) {
+	n = cnt[k, t]
+	for (i = 1; i <= n; i++) v[i] = pv[k, t, i]
+	for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+		if (v[j] < v[i]) { tmp = v[i]; v[i] = v[j]; v[j] = tmp }
+	return v[int((n + 1) / 2)]
+}
+{ k = $1 " " $2 " " $3; t = $4
+  val[k, t, ++cnt[k, t]] = $5; mbs[k, t] += $6 / rounds; pv[k, t, cnt[k, t]] = $7
   if (!(k in seen)) { seen[k] = 1; keys[++n] = k } }
 END {
-	printf "fio, direct, libaio; 1 storage + 1 hypervisor VM (emulated: compare ratios)\n\n"
-	printf "%-10s %5s %3s | %-20s | %-20s | %-20s | %-20s | %8s %8s %12s %9s\n", "op", "bs",
-	       "qd", "archip IOPS MB/s p99", "nvme-tcp", "nbd", "local (limit)", "vs nvme", "vs nbd",
-	       "vs nodigest", "vs volatile"
+	printf "fio, direct, libaio; 1 storage + 1 hypervisor VM (emulated: compare ratios); "
+	printf "%d round(s), medians\n\n", rounds
+	nt = split(targets, T, " ")
+	printf "%-10s %5s %3s", "op", "bs", "qd"
+	for (j = 1; j <= nt; j++) if (T[j] != "volatile") printf " | %-21s", T[j] " IOPS MB/s p99"
+	if (rounds > 1) printf " | %-13s", "archip range"
+	for (j = 1; j <= nt; j++) if (T[j] != "archip") printf " %9s", "vs " T[j]
+	printf "\n"
 	for (i = 1; i <= n; i++) {
 		k = keys[i]; split(k, f, " ")
+		for (j = 1; j <= nt; j++) if ((k, T[j]) in cnt) {
+			iops[k, T[j]] = median(k, T[j])
+			p99[k, T[j]] = pmedian(k, T[j])
+		}
 		printf "%-10s %5s %3s", f[1], f[2], f[3]
-		split("archip nvme nbd local", t, " ")
-		for (j = 1; j <= 4; j++)
-			printf " | %6d %6.1f %6sus", iops[k, t[j]], mbs[k, t[j]], p99[k, t[j]]
-		printf " | %7.2fx %7.2fx", iops[k, "archip"] / (iops[k, "nvme"] ? iops[k, "nvme"] : 1),
-		       iops[k, "archip"] / (iops[k, "nbd"] ? iops[k, "nbd"] : 1)
-		printf " %11.2fx", iops[k, "archip"] / (iops[k, "nodigest"] ? iops[k, "nodigest"] : 1)
-		if ((k, "volatile") in iops)
-			printf " %8.2fx (%d IOPS)", iops[k, "archip"] / (iops[k, "volatile"] ? iops[k, "volatile"] : 1),
-			       iops[k, "volatile"]
+		for (j = 1; j <= nt; j++) if (T[j] != "volatile")
+			printf " | %6d %6.1f %6sus", iops[k, T[j]], mbs[k, T[j]], p99[k, T[j]]
+		if (rounds > 1) printf " | %5d-%-7d", lo[k, "archip"], hi[k, "archip"]
+		for (j = 1; j <= nt; j++) if (T[j] != "archip") {
+			if ((k, T[j]) in cnt)
+				printf " %8.2fx", iops[k, "archip"] / (iops[k, T[j]] ? iops[k, T[j]] : 1)
+			else
+				printf " %9s", "-"
+		}
 		printf "\n"
 	}
 }' "$res"
