@@ -131,8 +131,10 @@ void Volume::load_map(ObjClient &c)
 	const std::string obj = map_obj();
 	uint64_t size = 0, n = 0;
 
+	// Whole entries only: archip writes no less, so a part of one is
+	// what a truncation left (and an image's map must hold them all).
 	if (c.stat(obj, &size) && size > map_off())
-		n = (size - map_off() + sizeof(map[0]) - 1) / sizeof(map[0]);
+		n = (size - map_off()) / sizeof(map[0]);
 	if (const char *why = archip_vol_map_short(&hdr, n))
 		throw Error("volume '" + name + "': its map object " + obj + " " + why +
 			    ": it holds " + std::to_string(n) + " entries, not " +

@@ -127,6 +127,13 @@ static inline u64 archip_tag(u32 gen, unsigned int part, u32 unique)
  */
 #define ARCHIP_MAX_PARTS	64
 
+/*
+ * A READ whose reply keeps failing its data digest (memory that changes
+ * under the transfer, a link that corrupts this request's bytes each
+ * time) fails with EIO after so many resends instead of looping forever.
+ */
+#define ARCHIP_DIGEST_RETRIES	8
+
 struct archip_part {
 	u64 idx;			/* object */
 	u64 off;			/* in the object */
@@ -148,6 +155,10 @@ struct archip_cmd {
 	blk_status_t status;
 	atomic_t pending;
 	u8 nr_parts;
+	u8 digest_fails;		/* READ replies that failed their data
+					 * digest, across resends
+					 */
+	bool requeued;			/* resent: keep digest_fails */
 	u64 remote, answered;
 	struct list_head alloc_node;	/* dev->alloc_list */
 	struct list_head send_node;	/* queue->send_list */

@@ -92,14 +92,24 @@ static int recv_digest(struct archip_conn *c, u32 crc, const char *what)
 	return -EBADMSG;
 }
 
-/* The digest of [off, off + len) of @rq's data. */
-static u32 rq_crc(struct request *rq, u32 off, u32 len)
+/*
+ * With digests, the payload is received one segment at a time and each
+ * segment hashed as soon as it landed (nvme-tcp hashes as it copies): a
+ * page the request lists twice (two iovecs on one buffer, a guest's
+ * scratch page) is hashed with the bytes the wire put there for each
+ * place, not with what a later segment left in it.  More receives than
+ * recv_rq()'s one per bio: part of what digests cost.
+ */
+static int recv_rq_hashed(struct archip_conn *c, struct request *rq, u32 off,
+			  u32 len, u32 *crc)
 {
-	u32 crc = ARCHIP_CRC_INIT;
+	unsigned int noreclaim;
 	struct req_iterator it;
 	struct bio_vec bv;
+	int err;
 
 	rq_for_each_segment(bv, rq, it) {
+		struct msghdr msg = { };
 		u32 n;
 
 		if (!len)
@@ -109,21 +119,31 @@ static u32 rq_crc(struct request *rq, u32 off, u32 len)
 			continue;
 		}
 		n = min(len, bv.bv_len - off);
-		crc = archip_crc_page(crc, bv.bv_page, bv.bv_offset + off, n);
+		bv.bv_offset += off;
+		bv.bv_len = n;
+		iov_iter_bvec(&msg.msg_iter, ITER_DEST, &bv, 1, n);
+		noreclaim = memalloc_noreclaim_save();
+		err = archip_sock_recv(c->sock, &msg, n);
+		memalloc_noreclaim_restore(noreclaim);
+		if (err)
+			return err;
+		*crc = archip_crc_page(*crc, bv.bv_page, bv.bv_offset, n);
 		len -= n;
 		off = 0;
 	}
-	return crc;
+	return len ? -EIO : 0;
 }
 
 int archip_conn_recv_rq(struct archip_conn *c, struct request *rq, u32 off,
 			u32 len)
 {
-	int err = recv_rq(c, rq, off, len);
+	u32 crc = ARCHIP_CRC_INIT;
+	int err;
 
-	if (!err && c->digest)
-		err = recv_digest(c, rq_crc(rq, off, len), "data");
-	return err;
+	if (!c->digest)
+		return recv_rq(c, rq, off, len);
+	err = recv_rq_hashed(c, rq, off, len, &crc);
+	return err ?: recv_digest(c, crc, "data");
 }
 
 int archip_conn_recv_rep(struct archip_conn *c, struct archip_rep *rep)

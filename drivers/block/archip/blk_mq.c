@@ -78,6 +78,10 @@ static blk_status_t archip_queue_rq(struct blk_mq_hw_ctx *hctx,
 	u64 last;
 
 	WRITE_ONCE(cmd->gen, ARCHIP_GEN_NONE);
+	/* A new request, or one resent after its connection was lost. */
+	if (!cmd->requeued)
+		cmd->digest_fails = 0;
+	cmd->requeued = false;
 	if (READ_ONCE(dev->fenced) || READ_ONCE(dev->dying))
 		return BLK_STS_IOERR;
 	switch (READ_ONCE(q->state)) {

@@ -120,6 +120,7 @@ static bool inflight_one(struct request *rq, void *data)
 		cmd->status = BLK_STS_IOERR;
 		blk_mq_complete_request(rq);
 	} else {
+		cmd->requeued = true;
 		blk_mq_requeue_request(rq, false);
 	}
 	return true;
@@ -249,6 +250,13 @@ static int recv_reply(struct archip_queue *q)
 		if (dlen != p.len)
 			goto bad;
 		err = archip_conn_recv_rq(&q->conn, rq, p.data_off, p.len);
+		/* The stream is whole: this part can fail alone. */
+		if (err == -EBADMSG && ++cmd->digest_fails > ARCHIP_DIGEST_RETRIES) {
+			pr_err_ratelimited("%s: a READ failed its data digest %u times: failing it\n",
+					   dev->args.volume, cmd->digest_fails);
+			st = -EIO;
+			err = 0;
+		}
 		if (err)
 			return err;
 	} else if (dlen) {

@@ -70,7 +70,8 @@ static int merge_map(struct archip_dev *dev, const struct archip_vol_hdr *h,
 		return st;
 	size = le32_to_cpu(stat.flags) & ARCHIP_STAT_EXISTS ?
 	       le64_to_cpu(stat.size) : 0;
-	size = size > off ? DIV_ROUND_UP_ULL(size - off, sizeof(*buf)) : 0;
+	/* Whole entries: a part of one is what a truncation left. */
+	size = size > off ? div_u64(size - off, sizeof(*buf)) : 0;
 	bad = archip_vol_map_short(h, size);
 	if (bad) {
 		pr_warn("%s: map object %s %s\n", dev->args.volume, name, bad);

@@ -82,13 +82,14 @@ static const struct path *obj_dir(struct archip_store *st, const char *name)
 
 int archip_buf_alloc(struct archip_buf *buf, u32 len)
 {
-	unsigned int i;
+	unsigned int i, nr = DIV_ROUND_UP(len, PAGE_SIZE);
 
-	buf->len = len;
-	buf->nr_pages = DIV_ROUND_UP(len, PAGE_SIZE);
-	buf->bvec = kvcalloc(buf->nr_pages, sizeof(*buf->bvec), GFP_KERNEL);
+	/* Set only once it holds something: archip_buf_free() walks it. */
+	buf->bvec = kvcalloc(nr, sizeof(*buf->bvec), GFP_KERNEL);
 	if (!buf->bvec)
 		return -ENOMEM;
+	buf->len = len;
+	buf->nr_pages = nr;
 	for (i = 0; i < buf->nr_pages; i++) {
 		struct page *page = alloc_page(GFP_KERNEL);
 
