@@ -9,7 +9,7 @@ use_lab
 CTL="$B/archipctl"
 SZ=32	# MiB per volume: 8 objects of 4 MiB
 
-ktap_plan 25
+ktap_plan 24
 
 up_lab 1 noopenlocks,nowritelocks
 
@@ -272,19 +272,6 @@ check_v "ext4 on a device under a 48 MiB cgroup writer, 5 snapshots meanwhile: n
 check_v "model test: ${ARCHIP_BLKMODEL_OPS:-600} random writes, reads, discards, write-zeroes, flushes, snapshots, clones, flattens, rollbacks, remaps match the model" \
 	lab h1 "python3 $SELFTESTS/blkmodel.py --ctl $CTL --server $S1,$S2 --ctl-server $S2 \
 		--ops ${ARCHIP_BLKMODEL_OPS:-600} ${ARCHIP_BLKMODEL_SEED:+--seed $ARCHIP_BLKMODEL_SEED} --shrink 240"
-
-# Hostile storage (issue 21): headers, maps, manifests, data objects and
-# snapshot requests corrupted on the store (bit flips, truncation, absurd
-# sizes, names and depths, cycles, shared sets), one kind at a time on
-# fresh volumes: archipctl and the driver refuse what they cannot use,
-# naming the volume and what is wrong, under a 1 GiB address-space limit
-# and 30 s per command; list and du go on with the healthy volumes.  The
-# console check at the end catches a kernel oops.  37 kinds, some 700
-# commands: a longer lab timeout.
-hostile() {
-	LAB_TIMEOUT=1500 lab h1 "python3 $SELFTESTS/hostile_storage.py --ctl $CTL --obj $B/archip-obj --server $S1"
-}
-check_v "hostile storage: corrupted volume objects refused with a clear error, no crash, hang or unbounded allocation" hostile
 
 # A storage node killed during a snapshot of a mapped, busy volume: s1,
 # where the driver's control connection is, holds the snapshot's first

@@ -603,15 +603,19 @@ static void stream_step(struct fz_stream *z, short revents, uint64_t *s)
 		size_t n = z->out.len - z->sent, piece = 0;
 		ssize_t w;
 
-		/* Random pieces: a frame split across writes means the same. */
-		switch (rnd(s) % 4) {
+		/*
+		 * Random pieces: a frame split across writes means the same.
+		 * Single bytes (each its own segment: TCP_NODELAY) a sixteenth
+		 * of the time, a few bytes, up to 8 KiB, or all that is left.
+		 */
+		switch (rnd(s) % 16) {
 		case 0:
 			piece = 1;
 			break;
-		case 1:
+		case 1: case 2: case 3:
 			piece = 1 + rnd(s) % 64;
 			break;
-		case 2:
+		case 4: case 5: case 6: case 7:
 			piece = 1 + rnd(s) % 8192;
 			break;
 		}
