@@ -29,6 +29,7 @@ std::string data_object(const std::string &oset, uint64_t index);
 std::string map_object(const std::string &oset);
 std::string lock_name(const std::string &vol);
 std::string snaplock_name(const std::string &vol); // one snapshot request at a time
+std::string snapreq_object(const std::string &vol);
 std::string manifest_object(const std::string &oset);
 std::string content_object(const uint8_t digest[ARCHIP_VOL_DIGEST_SIZE]);
 // A fresh object set name: 16 random hex digits.
