@@ -56,10 +56,10 @@ check "unmap of a mounted device and remove of a mapped volume are refused" lab 
 	umount /mnt/v && $CTL unmap vol1 && $CTL volume remove vol1 --server $S1 &&
 	! $CTL volume info vol1 --server $S2 2>/dev/null"
 
-check "fio verify: randwrite 4k, direct, libaio, iodepth 16, crc32c, 64 MiB" lab h1 "
+check "fio verify: randwrite 4k, direct, libaio, iodepth 16, crc32c, 32 MiB" lab h1 "
 	$CTL volume create fv --size 512M --server $S1 && $CTL map fv --server $S1,$S2 --queues 2 >/dev/null &&
 	fio --name=v --filename=/dev/archip/fv --rw=randwrite --bs=4k --direct=1 --ioengine=libaio \
-		--iodepth=16 --size=256M --io_size=64M --verify=crc32c --verify_fatal=1 \
+		--iodepth=16 --size=256M --io_size=32M --verify=crc32c --verify_fatal=1 \
 		--output-format=terse --terse-version=3 >/tmp/f1 && awk -F';' '{ print \"errors \" \$5 }' /tmp/f1 &&
 	test \"\$(cut -d';' -f5 /tmp/f1)\" = 0"
 

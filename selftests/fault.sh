@@ -87,7 +87,7 @@ storage_death() {
 	copy_prepare || return 1
 	lab h1 "$CTL volume create k --size 256M --server $S1 &&
 		$CTL map k --server $S1,$S2 --io-timeout 10 >/dev/null" || return 1
-	fio_bg h1 k "--filename=/dev/archip/k --rw=randwrite --bs=4k --iodepth=16 --size=64M"
+	fio_bg h1 k "--filename=/dev/archip/k --rw=randwrite --bs=4k --iodepth=16 --size=32M"
 	wait_until 120 lab h1 "test \$(grep writes $(sysf k)/counters | cut -d' ' -f2) -ge 3000" ||
 		{ echo "no write load"; return 1; }
 	lab h2 "grep -m1 . /tmp/mk.out; test ! -e /tmp/mk.rc" || { echo "the model test ended before the kill"; return 1; }
@@ -101,7 +101,7 @@ storage_death() {
 	echo "s1 killed under load; I/O on s2 again after $((t1 - t0)) s"
 	fio_ok h1 k 300 || return 1
 	# A second, read-only pass over everything fio wrote, all through s2.
-	lab h1 "fio --name=kv --filename=/dev/archip/k --rw=randwrite --bs=4k --size=64M --direct=1 \
+	lab h1 "fio --name=kv --filename=/dev/archip/k --rw=randwrite --bs=4k --size=32M --direct=1 \
 		--verify=crc32c --verify_only --verify_fatal=1 --output-format=terse --terse-version=3 >/tmp/kv &&
 		echo second verify pass: errors \$(cut -d';' -f5 /tmp/kv) && test \"\$(cut -d';' -f5 /tmp/kv)\" = 0" || return 1
 	# The promise (Documentation/block-driver.rst, "Failures"): I/O goes
@@ -137,7 +137,7 @@ split_after_failover() {
 	wait_until $((LEASE + 30)) lab h2 "$CTL map k --server $S2" || { echo "h2 could not map k"; return 1; }
 	t1=$(date +%s)
 	echo "h1 cut off after a failover to s2; h2 mapped k after $((t1 - t0)) s (lease $LEASE s)"
-	lab h2 "fio --name=kv --filename=/dev/archip/k --rw=randwrite --bs=4k --size=64M --direct=1 \
+	lab h2 "fio --name=kv --filename=/dev/archip/k --rw=randwrite --bs=4k --size=32M --direct=1 \
 		--verify=crc32c --verify_only --verify_fatal=1 --output-format=terse --terse-version=3 >/tmp/kv &&
 		echo h2 verifies what h1 wrote: errors \$(cut -d';' -f5 /tmp/kv) && test \"\$(cut -d';' -f5 /tmp/kv)\" = 0 &&
 		head -c 1M /dev/urandom >/tmp/kb && dd if=/tmp/kb of=/dev/archip/k bs=1M oflag=direct status=none" || return 1

@@ -67,7 +67,6 @@ CI_KINDS = [
     'hdr-objects-beyond-max',           # absurd sizes
     'hdr-set-and-parent-without-nul',   # names that run off their fields
     'chain-cycle',                      # a loop of parents
-    'chain-too-deep',                   # depth
     'map-unknown-flag',                 # a damaged map
     'map-image-truncated',              # an image's map cut short
     'manifest-bitflip',                 # a damaged manifest

@@ -197,7 +197,7 @@ check_v "an import killed half way: listed incomplete, not mappable, removed wit
 # archipctl and the driver refuse what they cannot use, naming the volume
 # and what is wrong, under a 1 GiB address-space limit and 30 s per
 # command; list and du go on with the healthy volumes.  The console check
-# at the end catches a kernel oops.  The suite runs 12 of the 37 kinds
+# at the end catches a kernel oops.  The suite runs 11 of the 37 kinds
 # (hostile_storage.py's CI_KINDS, ~2 min); ARCHIP_HOSTILE_ALL=1 all (~9).
 hostile() {
 	LAB_TIMEOUT=1500 lab h1 "python3 $SELFTESTS/hostile_storage.py --ctl $CTL --obj $B/archip-obj \

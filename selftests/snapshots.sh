@@ -61,7 +61,7 @@ check "two clones of the snapshot: each reads the snapshot, writes to one change
 mapped_snapshot() {
 	h1 "$CTL volume create m --size ${SZ}M --server $S1 >/dev/null && head -c ${SZ}M /dev/zero >/tmp/m.img &&
 		$CTL map m --server $S1 >/dev/null && put m 0 $((SZ * 1024)) && cp /tmp/m.img /tmp/m.base &&
-		( python3 $SELFTESTS/seqwrite.py write /dev/archip/m 1000 /tmp/m.log >/tmp/m.out 2>&1
+		( python3 $SELFTESTS/seqwrite.py write /dev/archip/m 500 /tmp/m.log >/tmp/m.out 2>&1
 		  echo \$? >/tmp/m.rc ) >/dev/null 2>&1 &
 		for i in \$(seq 600); do test \$(cat /tmp/m.log 2>/dev/null | wc -l) -ge 300 && break; sleep 0.1; done
 		t0=\$(date +%s.%N); $CTL volume snapshot m ms --server $S2 || exit 1; t1=\$(date +%s.%N)
@@ -69,9 +69,9 @@ mapped_snapshot() {
 		for i in \$(seq 600); do test -e /tmp/m.rc && break; sleep 0.5; done
 		test \"\$(cat /tmp/m.rc)\" = 0 || { cat /tmp/m.out; exit 1; }
 		d=\$($CTL map ms --read-only --server $S1) || exit 1
-		python3 $SELFTESTS/seqwrite.py check \$d 1000 /tmp/m.log /tmp/m.base \$t0 \$t1; rc=\$?
+		python3 $SELFTESTS/seqwrite.py check \$d 500 /tmp/m.log /tmp/m.base \$t0 \$t1; rc=\$?
 		$CTL unmap \$d; test \$rc = 0 &&
-		python3 $SELFTESTS/seqwrite.py check /dev/archip/m 1000 /tmp/m.log /tmp/m.base 1e12 1e12 &&
+		python3 $SELFTESTS/seqwrite.py check /dev/archip/m 500 /tmp/m.log /tmp/m.base 1e12 1e12 &&
 		$CTL unmap m"
 }
 check_v "snapshot of a volume mapped read-write under a writer, from another node: crash-consistent" mapped_snapshot
@@ -283,7 +283,7 @@ snap_kill() {
 	local p=/sys/module/archip_srv/parameters
 	h1 "$CTL volume create k --size ${SZ}M --server $S1 >/dev/null && head -c ${SZ}M /dev/zero >/tmp/k.img &&
 		$CTL map k --server $S1,$S2 --io-timeout 10 >/dev/null && put k 0 $((SZ * 1024)) && cp /tmp/k.img /tmp/k.base &&
-		( python3 $SELFTESTS/seqwrite.py write /dev/archip/k 1500 /tmp/k.log >/tmp/k.out 2>&1
+		( python3 $SELFTESTS/seqwrite.py write /dev/archip/k 1000 /tmp/k.log >/tmp/k.out 2>&1
 		  echo \$? >/tmp/k.rc ) >/dev/null 2>&1 &
 		for i in \$(seq 600); do test \$(cat /tmp/k.log 2>/dev/null | wc -l) -ge 300 && break; sleep 0.1; done" ||
 		return 1
@@ -304,9 +304,9 @@ snap_kill() {
 		fi
 		$CTL volume list --server $S2 | grep '^ks .* snapshot\$' || exit 1
 		d=\$($CTL map ks --read-only --server $S2) || exit 1
-		python3 $SELFTESTS/seqwrite.py check \$d 1500 /tmp/k.log /tmp/k.base \$t0 \$t1; rc=\$?
+		python3 $SELFTESTS/seqwrite.py check \$d 1000 /tmp/k.log /tmp/k.base \$t0 \$t1; rc=\$?
 		$CTL unmap \$d; test \$rc = 0 &&
-		python3 $SELFTESTS/seqwrite.py check /dev/archip/k 1500 /tmp/k.log /tmp/k.base 1e12 1e12 &&
+		python3 $SELFTESTS/seqwrite.py check /dev/archip/k 1000 /tmp/k.log /tmp/k.base 1e12 1e12 &&
 		$CTL unmap k" || return 1
 	"$LABCMD" start s1 >/dev/null &&
 		lab s1 "modprobe archip_srv && $CTL server start --root $STORE >/dev/null"

@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The hostile-input checks of issue 21 on the lab's debug kernel (KASAN,
+# lockdep, KFENCE, kmemleak), without the rest of the suite (which runs
+# 6-9x slower there):  make ARCHIP_KERNEL=debug &&
+#   ARCHIP_KERNEL=debug bash selftests/debug_focus.sh
+# Not part of 'make test': the fuzzer's frames against the server, the
+# document's rules (protocheck.py), and fio verify through the driver with
+# bits flipped on the wire each way (digests), then archip-lab check
+# (which scans and reads kmemleak on this kernel).
+. "$(dirname "$0")/lib.sh"
+use_lab
+CTL="$B/archipctl"
+export LAB_TIMEOUT=${LAB_TIMEOUT:-3000}
+eval "$(sed -n '/^digest_errors()/,/^check_v "bits flipped/p' "$SELFTESTS/block_volume.sh" | sed '$d')"
+
+ktap_plan 8
+up_lab 1 noopenlocks,nowritelocks
+
+FUZZ_FRAMES=${ARCHIP_FUZZ_FRAMES:-100000}
+check_v "fuzzing: $FUZZ_FRAMES hostile frames and hellos against s1; a busy client and a checked one carry on" lab h1 "
+	seed=$(date +%s); echo seed \$seed
+	$B/archip-obj -s $S1 mix 2 600 33 & p=\$!
+	$B/archip-obj -s $S1 fuzz $FUZZ_FRAMES \$seed || exit 1
+	wait \$p || exit 1"
+check "the server does what protocol.rst says (protocheck.py)" lab h1 "
+	python3 $SELFTESTS/protocheck.py $S1 7890"
+check "volume fv (256 MiB) mapped on h1 with digests" lab h1 "
+	$CTL volume create fv --size 256M --server $S1 && $CTL map fv --server $S1"
+check_v "bits flipped on the wire under fio verify: caught, resent, every byte verified" wire_fio
+check "unmap, archip_blk unloads" lab h1 "$CTL unmap fv && rmmod archip_blk"
+check_v "no WARN, BUG, oops, KASAN, lockdep or kmemleak report on any node" "$LABCMD" check
+ktap_finish
