@@ -139,7 +139,7 @@ static int epoch_is(struct archip_store *st, const char *name, u32 epoch)
 		err = 0;
 	} else {
 		err = rec_read(f, &rec);
-		fput(f);
+		archip_store_fput(f);
 	}
 	if (!err && le32_to_cpu(rec.epoch) != epoch)
 		err = -ESTALE;

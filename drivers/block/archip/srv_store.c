@@ -360,7 +360,7 @@ int archip_store_read(struct archip_store *st, const char *name, u64 off,
 		if (n == -EINTR || n == -EAGAIN)
 			continue;
 		if (n < 0) {
-			fput(f);
+			archip_store_fput(f);
 			return n;
 		}
 		if (!n)
@@ -369,7 +369,7 @@ int archip_store_read(struct archip_store *st, const char *name, u64 off,
 		/* A short direct read: finish the tail buffered. */
 		kio.ki_flags &= ~IOCB_DIRECT;
 	}
-	fput(f);
+	archip_store_fput(f);
 	if (done < buf->len)
 		buf_zero(buf, done);
 	return 0;
@@ -404,7 +404,7 @@ int archip_store_write(struct archip_store *st, const char *name, u64 off,
 	if (READ_ONCE(sync_writes))
 		err = vfs_fsync_range(f, off, off + buf->len - 1, 1);
 out:
-	fput(f);
+	archip_store_fput(f);
 	return err;
 }
 
@@ -419,7 +419,7 @@ int archip_store_flush(struct archip_store *st, const char *name)
 		if (IS_ERR(f))
 			return PTR_ERR(f) == -ENOENT ? 0 : PTR_ERR(f);
 		err = vfs_fsync(f, 0);
-		fput(f);
+		archip_store_fput(f);
 		return err;
 	}
 	sb = st->root.dentry->d_sb;
@@ -448,7 +448,7 @@ int archip_store_punch(struct archip_store *st, const char *name, u64 off,
 	 */
 	size = i_size_read(file_inode(f));
 	if (off >= size) {
-		fput(f);
+		archip_store_fput(f);
 		return 0;
 	}
 	len = min(len, size - off);
@@ -456,7 +456,7 @@ int archip_store_punch(struct archip_store *st, const char *name, u64 off,
 			    off, len);
 	if (!err)
 		err = vfs_fsync(f, 0);
-	fput(f);
+	archip_store_fput(f);
 	return err;
 }
 
@@ -535,7 +535,7 @@ int archip_store_stat(struct archip_store *st, const char *name,
 		return PTR_ERR(f) == -ENOENT ? 0 : PTR_ERR(f);
 	err = vfs_getattr(&f->f_path, &ks, STATX_SIZE | STATX_BLOCKS,
 			  AT_STATX_SYNC_AS_STAT);
-	fput(f);
+	archip_store_fput(f);
 	if (err)
 		return err;
 	*size = ks.size;
@@ -665,13 +665,13 @@ int archip_store_copy(struct archip_store *st, const char *src,
 		return PTR_ERR(in);
 	err = obj_exists(dir, dst);
 	if (err) {
-		fput(in);
+		archip_store_fput(in);
 		return err;
 	}
 	snprintf(tmp, sizeof(tmp), COPY_TMP_FMT, dst);
 	out = archip_store_create_open(dir, tmp, O_RDWR | OBJ_FLAGS, 0644);
 	if (IS_ERR(out)) {
-		fput(in);
+		archip_store_fput(in);
 		return PTR_ERR(out);
 	}
 	err = archip_store_flock(out, true);
@@ -695,7 +695,7 @@ int archip_store_copy(struct archip_store *st, const char *src,
 	if (!err)
 		err = vfs_fsync(out, 0);
 out:
-	fput(in);
+	archip_store_fput(in);
 	__fput_sync(out);	/* drops the flock */
 	return err;
 }
@@ -763,7 +763,7 @@ int archip_store_list(struct archip_store *st, const char *prefix, u64 cursor,
 		lc.ctx.pos = i == cursor >> CURSOR_DIR_SHIFT ?
 			     cursor & CURSOR_POS_MASK : 0;
 		err = iterate_dir(dir, &lc.ctx);
-		fput(dir);
+		archip_store_fput(dir);
 		if (lc.full) {
 			if (!lc.used)
 				return -EOVERFLOW;	/* one name over cap */

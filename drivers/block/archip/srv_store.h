@@ -6,8 +6,10 @@
 #define _ARCHIP_SRV_STORE_H
 
 #include <linux/bvec.h>
+#include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/path.h>
+#include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/archip.h>
 
@@ -27,6 +29,23 @@ struct archip_buf {
 	unsigned int nr_pages;
 	u32 len;
 };
+
+/*
+ * Drop a file the server opened.  Its I/O workers and receive threads are
+ * kthreads, where fput() only queues the release (delayed_fput, one work
+ * item for the whole system): under a burst of requests (a LIST opens all
+ * 256 hash directories) tens of thousands of files waited for it, over
+ * 100 MiB of a debug-kernel node, which a 100,000-frame fuzz run drove
+ * out of memory.  A kthread releases its file at once (it holds no lock
+ * the release could need); anyone else (netlink, in a process) defers.
+ */
+static inline void archip_store_fput(struct file *f)
+{
+	if (current->flags & PF_KTHREAD)
+		__fput_sync(f);
+	else
+		fput(f);
+}
 
 int archip_buf_alloc(struct archip_buf *buf, u32 len);
 void archip_buf_free(struct archip_buf *buf);
