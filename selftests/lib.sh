@@ -86,14 +86,14 @@ use_lab() {
 	trap '"$LABCMD" down >/dev/null 2>&1' EXIT
 }
 
-# up_lab H OPTS: the lab of storage nodes s1, s2 (the SAN mounted with
-# OCFS2 options OPTS) and H hypervisors, object servers started on s1 and
-# s2, archip_blk loaded on each hypervisor: two checks; the test ends if
-# the lab does not come up.
+# up_lab H OPTS [MEM]: the lab of storage nodes s1, s2 (the SAN mounted
+# with OCFS2 options OPTS) and H hypervisors (MEM MiB each, if given),
+# object servers started on s1 and s2, archip_blk loaded on each
+# hypervisor: two checks; the test ends if the lab does not come up.
 up_lab() {
-	local h=$1 opts=$2 out hs
+	local h=$1 opts=$2 mem=${3:-} out hs
 	hs=$(seq -f 'h%g' -s ' ' 1 "$h")
-	if ! out=$("$LABCMD" up -s 2 -H "$h" -o "$opts" 2>&1); then
+	if ! out=$("$LABCMD" up -s 2 -H "$h" -o "$opts" ${mem:+--mem "$mem"} 2>&1); then
 		ktap_fail "lab up: 2 storage nodes (OCFS2) + $h hypervisor(s)"
 		ktap_diag <<<"$out"
 		exit 1
