@@ -201,8 +201,9 @@ void archip_srv_stop(void)
 	destroy_workqueue(srv->accept_wq);
 	destroy_workqueue(srv->io_wq);
 	destroy_workqueue(srv->lock_wq);
-	/* Object files closed by workers are released asynchronously; let
-	 * that finish so the filesystem can be unmounted right after.
+	/* Workers release their files at once (archip_store_fput()), but an
+	 * open that fails inside the VFS still queues its file: let those go
+	 * too, so the filesystem can be unmounted right after.
 	 */
 	flush_delayed_fput();
 	archip_store_close(&srv->store);

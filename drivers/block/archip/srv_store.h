@@ -31,8 +31,8 @@ struct archip_buf {
 };
 
 /*
- * Drop a file the server opened.  Its I/O workers and receive threads are
- * kthreads, where fput() only queues the release (delayed_fput, one work
+ * Drop a file the server opened.  Its I/O and lock workers are kthreads,
+ * where fput() only queues the release (delayed_fput, one work
  * item for the whole system): under a burst of requests (a LIST opens all
  * 256 hash directories) tens of thousands of files waited for it, over
  * 100 MiB of a debug-kernel node, which a 100,000-frame fuzz run drove
