@@ -2,14 +2,18 @@
 # SPDX-License-Identifier: GPL-2.0
 """Crash-consistency of a snapshot taken under a sequential writer.
 
-  seqwrite.py write DEV N LOG     write 4 KiB blocks 0..N-1 of DEV in order,
+  seqwrite.py write DEV N LOG [STOP]
+                                  write 4 KiB blocks 0..N-1 of DEV in order,
                                   each O_DIRECT|O_DSYNC, logging
-                                  "INDEX START DONE" (time.time()) per block
+                                  "INDEX START DONE" (time.time()) per block;
+                                  with STOP, go on past N (to the end of DEV)
+                                  until the file STOP exists
   seqwrite.py check SNAP N LOG BASE T0 T1
                                   SNAP (a device or image) must hold blocks
                                   0..k-1 as written and the rest as in BASE,
                                   with every block done before T0 among the
-                                  first k and none started after T1
+                                  first k and none started after T1; N is
+                                  at least, the log says how many were written
 """
 import hashlib
 import mmap
@@ -25,11 +29,17 @@ def block(i):
     return (d * (BS // len(d)))[:BS]
 
 
-def write(dev, n, log):
+def write(dev, n, log, stop=None):
     fd = os.open(dev, os.O_WRONLY | os.O_DIRECT | os.O_DSYNC)
+    least = n
+    if stop:
+        n = os.lseek(fd, 0, os.SEEK_END) // BS
+        os.lseek(fd, 0, os.SEEK_SET)
     buf = mmap.mmap(-1, BS)
     with open(log, "w") as lf:
         for i in range(n):
+            if stop and i >= least and os.path.exists(stop):
+                break
             buf.seek(0)
             buf.write(block(i))
             t = time.time()
@@ -42,6 +52,7 @@ def write(dev, n, log):
 
 def check(snap, n, log, base, t0, t1):
     entries = [l.split() for l in open(log)]
+    n = max(n, len(entries))
     done_before = sum(1 for e in entries if float(e[2]) < t0)
     started_before = sum(1 for e in entries if float(e[1]) <= t1)
     with open(snap, "rb") as s, open(base, "rb") as b:
@@ -72,7 +83,8 @@ def check(snap, n, log, base, t0, t1):
 
 if __name__ == "__main__":
     if sys.argv[1] == "write":
-        write(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+        write(sys.argv[2], int(sys.argv[3]), sys.argv[4],
+              sys.argv[5] if len(sys.argv) > 5 else None)
     elif sys.argv[1] == "check":
         check(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5],
               float(sys.argv[6]), float(sys.argv[7]))
