@@ -14,6 +14,9 @@
                                   with every block done before T0 among the
                                   first k and none started after T1; N is
                                   at least, the log says how many were written
+  seqwrite.py wait LOG COUNT SECS until LOG lists COUNT writes (+COUNT:
+                                  that many more than now); exit 1 if
+                                  SECS pass first
 """
 import hashlib
 import mmap
@@ -81,6 +84,23 @@ def check(snap, n, log, base, t0, t1):
         sys.exit("not crash-consistent")
 
 
+def logged(log):
+    try:
+        with open(log) as lf:
+            return sum(1 for _ in lf)
+    except FileNotFoundError:
+        return 0
+
+
+def wait(log, count, secs):
+    want = logged(log) + int(count[1:]) if count.startswith("+") else int(count)
+    end = time.time() + secs
+    while logged(log) < want:
+        if time.time() > end:
+            sys.exit("%d writes logged in %s s, not %d" % (logged(log), secs, want))
+        time.sleep(0.1)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "write":
         write(sys.argv[2], int(sys.argv[3]), sys.argv[4],
@@ -88,5 +108,7 @@ if __name__ == "__main__":
     elif sys.argv[1] == "check":
         check(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5],
               float(sys.argv[6]), float(sys.argv[7]))
+    elif sys.argv[1] == "wait":
+        wait(sys.argv[2], sys.argv[3], float(sys.argv[4]))
     else:
         sys.exit(__doc__)

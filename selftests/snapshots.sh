@@ -63,11 +63,10 @@ mapped_snapshot() {
 		$CTL map m --server $S1 >/dev/null && put m 0 $((SZ * 1024)) && cp /tmp/m.img /tmp/m.base &&
 		rm -f /tmp/m.stop; ( python3 $SELFTESTS/seqwrite.py write /dev/archip/m 300 /tmp/m.log /tmp/m.stop \
 		  >/tmp/m.out 2>&1; echo \$? >/tmp/m.rc ) >/dev/null 2>&1 &
-		for i in \$(seq 600); do test \$(cat /tmp/m.log 2>/dev/null | wc -l) -ge 300 && break; sleep 0.1; done
+		python3 $SELFTESTS/seqwrite.py wait /tmp/m.log 300 60 || exit 1
 		t0=\$(date +%s.%N); $CTL volume snapshot m ms --server $S2 || exit 1; t1=\$(date +%s.%N)
 		echo snapshot took \$(echo \"\$t1 - \$t0\" | bc) s
-		w=\$(wc -l </tmp/m.log)
-		for i in \$(seq 600); do test \$(wc -l </tmp/m.log) -ge \$((w + 100)) && break; sleep 0.1; done
+		python3 $SELFTESTS/seqwrite.py wait /tmp/m.log +100 60 || exit 1
 		touch /tmp/m.stop
 		for i in \$(seq 600); do test -e /tmp/m.rc && break; sleep 0.5; done
 		test \"\$(cat /tmp/m.rc)\" = 0 || { cat /tmp/m.out; exit 1; }
@@ -288,7 +287,7 @@ snap_kill() {
 		$CTL map k --server $S1,$S2 --io-timeout 10 >/dev/null && put k 0 $((SZ * 1024)) && cp /tmp/k.img /tmp/k.base &&
 		rm -f /tmp/k.stop; ( python3 $SELFTESTS/seqwrite.py write /dev/archip/k 300 /tmp/k.log /tmp/k.stop \
 		  >/tmp/k.out 2>&1; echo \$? >/tmp/k.rc ) >/dev/null 2>&1 &
-		for i in \$(seq 600); do test \$(cat /tmp/k.log 2>/dev/null | wc -l) -ge 300 && break; sleep 0.1; done" ||
+		python3 $SELFTESTS/seqwrite.py wait /tmp/k.log 300 60" ||
 		return 1
 	lab s1 "echo v.k >$p/fault_delay_match && echo 120000 >$p/fault_delay_ms" || return 1
 	h1 "( t0=\$(date +%s.%N); $CTL volume snapshot k ks --server $S2 --timeout 300 >/tmp/ks.out 2>&1
@@ -300,9 +299,7 @@ snap_kill() {
 	wait_until 400 lab h1 "test -e /tmp/ks.rc" || { echo "the snapshot did not end in 400 s"; return 1; }
 	# The writer goes on for 100 writes more, then stops: the snapshot
 	# lands mid-run whatever the lab's speed.
-	h1 "w=\$(wc -l </tmp/k.log)
-		for i in \$(seq 1200); do test \$(wc -l </tmp/k.log) -ge \$((w + 100)) && break; sleep 0.1; done
-		touch /tmp/k.stop" || return 1
+	h1 "python3 $SELFTESTS/seqwrite.py wait /tmp/k.log +100 120 && touch /tmp/k.stop" || return 1
 	wait_until 120 lab h1 "test -e /tmp/k.rc" || { echo "the writer did not end in 120 s"; return 1; }
 	h1 "cat /tmp/ks.out; read t0 t1 </tmp/ks.t; echo snapshot exit \$(cat /tmp/ks.rc) after \$(echo \"\$t1 - \$t0\" | bc) s
 		test \$(cat /tmp/k.rc) = 0 || { cat /tmp/k.out; exit 1; }
