@@ -10,7 +10,8 @@
 #   make test      run the whole test suite (README; what CI runs)
 #   make bench-ocfs2   lock-latency benchmark of the OCFS2 options
 #   make bench-objects object server vs local direct I/O
-#   make bench-block   /dev/archipN vs NVMe/TCP vs NBD vs local (thesis Ch. 8)
+#   make bench-block   /dev/archipN vs NVMe/TCP, krbd, NBD, local (thesis Ch. 8)
+#   make bench-scale   1-32 volumes at once, 1-4 queues, 10-10,000 volumes stored
 #   make bench-placement  new objects on two storage nodes, store layout 1 vs 2
 #   make debug-kernel  the lab's KASAN/lockdep kernel (once per machine);
 #                  then ARCHIP_KERNEL=debug make test runs the suite on it
@@ -28,7 +29,7 @@ BUILD := $(CURDIR)/build
 OCFS2_SRC := $(BUILD)/ocfs2-src$(KSUFFIX)
 OCFS2_PATCHES := $(wildcard fs/ocfs2/patches/*.patch) fs/ocfs2/series fs/ocfs2/prepare.sh
 
-.PHONY: all deps modules archip ocfs2 tools test demo bench-ocfs2 bench-objects bench-block bench-placement checkpatch clean debug-kernel
+.PHONY: all deps modules archip ocfs2 tools test demo bench-ocfs2 bench-objects bench-block bench-placement bench-scale checkpatch clean debug-kernel
 
 all: modules tools
 
@@ -89,6 +90,10 @@ bench-block: deps
 bench-placement: deps
 	@$(MAKE) --no-print-directory all
 	@bash bench/placement.sh
+
+bench-scale: deps
+	@$(MAKE) --no-print-directory all
+	@bash bench/scale.sh
 
 CHECKPATCH = $(BUILD)/checkpatch/scripts/checkpatch.pl
 $(CHECKPATCH): $(CACHE)/kernel.env
