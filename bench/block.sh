@@ -18,6 +18,8 @@
 #   local     fio on s1, direct I/O on a file on the OCFS2 mount (the limit)
 #   nodigest  archip mapped --no-digest (a second volume): the gap to
 #             "archip" is what the digests cost
+#   nobatch   archip with the driver's batch_sends=N: each request sent on
+#             its own, no MSG_MORE between frames (what batching buys)
 #   volatile  (writes only) archip with the server's sync_writes=N: writes
 #             answered before they are stable, which archip never does; the
 #             gap to "archip" is what durability (an fdatasync per write) costs
@@ -109,7 +111,7 @@ has nvmeplain && on h1 "modprobe nvme_tcp &&
 if has krbd; then
 	on s1 "bash $REPO/bench/ceph-up.sh $S1 $SAN/krbd-osd.img" >&2
 	KRBD=$(on h1 "bash $REPO/bench/ceph-up.sh client $S1 && modprobe rbd &&
-		rbd create bench --size $SIZE && rbd device map bench" | tail -1)
+		rbd create bench --size $SIZE && bash $REPO/bench/ceph-up.sh map bench" | tail -1)
 	[[ $KRBD = /dev/rbd* ]] || { echo "bench: rbd map failed: $KRBD" >&2; exit 1; }
 	on h1 "dd if=/dev/urandom of=$KRBD bs=1M count=256 oflag=direct status=none" >&2
 fi
@@ -121,7 +123,7 @@ has nvmeplain && NVMEP=$(on h1 "$CELL nvmedev $NQNP 1")
 fresh() {
 	local f=$SAN/fw-$1-$2.img
 	case $1 in
-	archip | volatile | nodigest)	# a new volume, named after the target
+	archip | volatile | nodigest | nobatch)	# a new volume, named after the target
 		local o=''; [ "$1" = nodigest ] && o=--no-digest
 		on h1 "export ARCHIP_SERVER=$S1; $CTL volume create fw-$1-$2 --size $SIZE >/dev/null &&
 			$CTL map fw-$1-$2 $o >/dev/null" >&2
@@ -139,13 +141,13 @@ fresh() {
 		echo "h1 /dev/nbd$(($2 + 1))" ;;
 	local) on s1 "truncate -s $SIZE $f" >&2
 		echo "s1 $f" ;;
-	krbd) echo "h1 $(on h1 "rbd create fw$2 --size $SIZE && rbd device map fw$2" | tail -1)" ;;
+	krbd) echo "h1 $(on h1 "rbd create fw$2 --size $SIZE && bash $REPO/bench/ceph-up.sh map fw$2" | tail -1)" ;;
 	esac
 }
 unfresh() {
 	local f=$SAN/fw-$1-$2.img
 	case $1 in
-	archip | volatile | nodigest)
+	archip | volatile | nodigest | nobatch)
 		on h1 "export ARCHIP_SERVER=$S1; $CTL unmap fw-$1-$2 && $CTL volume remove fw-$1-$2" ;;
 	nvme | nvmeplain)
 		local q=$NQN; [ "$1" = nvme ] || q=$NQNP
@@ -154,7 +156,7 @@ unfresh() {
 	nbd) on h1 "nbd-client -d /dev/nbd$(($2 + 1))"
 		on s1 "kill \$(cat /tmp/fw$2.pid); rm $f" ;;
 	local) on s1 "rm $f" ;;
-	krbd) on h1 "rbd device unmap fw$2 && rbd rm fw$2" ;;
+	krbd) on h1 "rbd device unmap -o noudev fw$2 && rbd rm fw$2" ;;
 	esac >/dev/null 2>&1 || echo "bench: could not remove fresh target $1 $2" >&2
 }
 
@@ -163,7 +165,7 @@ unfresh() {
 cell() {
 	local node=h1 dev fresh_i=${5:-} r w line rate fd
 	case $1 in
-	archip | volatile) dev=/dev/archip/bench ;;
+	archip | volatile | nobatch) dev=/dev/archip/bench ;;
 	nodigest) dev=/dev/archip/bench2 ;;
 	nvme) dev=$NVME ;;
 	nvmeplain) dev=$NVMEP ;;
@@ -176,6 +178,7 @@ cell() {
 		read -r node dev <<<"$fd"
 	fi
 	[ "$1" = volatile ] && on s1 "echo N >/sys/module/archip_srv/parameters/sync_writes"
+	[ "$1" = nobatch ] && on h1 "echo N >/sys/module/archip_blk/parameters/batch_sends"
 	# s1's CPU rate sampled inside the run (skipping its first second and
 	# last half second); h1's (or s1's, for local) around fio itself
 	w=$(awk -v s="$SECS" 'BEGIN { print s - 1.5 }')
@@ -185,6 +188,7 @@ cell() {
 	wait $! || true
 	rate=$(cat "$r"); rm -f "$r"
 	[ "$1" = volatile ] && on s1 "echo Y >/sys/module/archip_srv/parameters/sync_writes"
+	[ "$1" = nobatch ] && on h1 "echo Y >/sys/module/archip_blk/parameters/batch_sends"
 	[ "$2" = firstwrite ] && unfresh "$1" "$fresh_i"
 	awk -v node="$node" -v rate="${rate:-0}" '{
 		iops = $1 > 0 ? $1 : 1
@@ -241,7 +245,7 @@ for t in ${PROFILE:-}; do
 		rm -f "$ps" "$ph"
 	done
 done >"$prof"
-on h1 "$CTL unmap bench; $CTL unmap bench2; nbd-client -d /dev/nbd0; rbd device unmap bench;
+on h1 "$CTL unmap bench; $CTL unmap bench2; nbd-client -d /dev/nbd0; rbd device unmap -o noudev bench;
 	for c in /sys/class/nvme/nvme*; do echo 1 >\$c/delete_controller; done" >/dev/null 2>&1 || true
 "$LABCMD" check >&2 || echo "bench: WARNING: a node logged a kernel warning" >&2
 

@@ -14,7 +14,9 @@
 # crc32c of header and data stays on, the digests' counterpart).  Daemon
 # state lives in the node's RAM (/run/ceph-bench), lost with the lab.
 # Also writes the client's /etc/ceph/ceph.conf; run "ceph-up.sh client IP"
-# on a hypervisor for that alone.
+# on a hypervisor for that alone.  "ceph-up.sh map IMAGE" maps an image
+# with krbd and prints its device: the lab's VMs run no udev, for which
+# `rbd device map` would wait forever.
 set -euo pipefail
 conf() {	# IP
 	mkdir -p /etc/ceph
@@ -26,6 +28,14 @@ auth service required = none
 auth client required = none
 EOT
 }
+if [ "$1" = map ]; then
+	rbd device map -o noudev "$2" >/dev/null
+	for d in /sys/bus/rbd/devices/*; do
+		[ "$(cat "$d/name")" = "$2" ] && echo "/dev/rbd${d##*/}" && exit 0
+	done
+	echo "ceph-up.sh: $2 mapped, but no /sys/bus/rbd device names it" >&2
+	exit 1
+fi
 if [ "$1" = client ]; then
 	conf "$2"
 	exit

@@ -332,6 +332,7 @@ void archip_queues_fail_inflight(struct archip_dev *dev);
 /* blk_send.c */
 void archip_send_init(struct archip_queue *q);
 void archip_send_queue(struct archip_queue *q, struct request *rq);
+void archip_send_commit(struct archip_queue *q);
 void archip_send_stop(struct archip_queue *q);
 int archip_send_module_init(void);
 void archip_send_module_exit(void);

@@ -199,6 +199,7 @@ err_free:
 static void dev_kill(struct archip_dev *dev)
 {
 	struct request_queue *q = dev->disk->queue;
+	unsigned int i;
 
 	/* Every queue_rq from now on sees dying: it fails, parks nothing. */
 	blk_mq_quiesce_queue(q);
@@ -211,6 +212,9 @@ static void dev_kill(struct archip_dev *dev)
 	blk_mq_kick_requeue_list(q);
 	blk_mq_run_hw_queues(q, true);
 	del_gendisk(dev->disk);
+	/* No dispatch runs now: no commit can queue a send work any more. */
+	for (i = 0; i < dev->nr_queues; i++)
+		archip_send_stop(&dev->queues[i]);
 	pr_info("%s: unmapped /dev/archip%d\n", dev->args.volume, dev->index);
 }
 

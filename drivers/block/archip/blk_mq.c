@@ -67,12 +67,9 @@ static unsigned int plan_parts(struct archip_dev *dev, struct request *rq,
 	return remote;
 }
 
-static blk_status_t archip_queue_rq(struct blk_mq_hw_ctx *hctx,
-				    const struct blk_mq_queue_data *bd)
+static blk_status_t queue_one(struct archip_queue *q, struct request *rq)
 {
-	struct archip_queue *q = hctx->driver_data;
 	struct archip_dev *dev = q->dev;
-	struct request *rq = bd->rq;
 	struct archip_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	unsigned int n, remote;
 	u64 last;
@@ -147,6 +144,26 @@ static blk_status_t archip_queue_rq(struct blk_mq_hw_ctx *hctx,
 	return BLK_STS_OK;
 }
 
+static blk_status_t archip_queue_rq(struct blk_mq_hw_ctx *hctx,
+				    const struct blk_mq_queue_data *bd)
+{
+	struct archip_queue *q = hctx->driver_data;
+	blk_status_t st = queue_one(q, bd->rq);
+
+	/*
+	 * The last request of a batch sends what the batch put on the list
+	 * (blk-mq calls commit_rqs instead when a batch ends early).
+	 */
+	if (bd->last)
+		archip_send_commit(q);
+	return st;
+}
+
+static void archip_commit_rqs(struct blk_mq_hw_ctx *hctx)
+{
+	archip_send_commit(hctx->driver_data);
+}
+
 static void archip_complete_rq(struct request *rq)
 {
 	struct archip_cmd *cmd = blk_mq_rq_to_pdu(rq);
@@ -194,6 +211,7 @@ static int archip_init_hctx(struct blk_mq_hw_ctx *hctx, void *data,
 
 static const struct blk_mq_ops archip_mq_ops = {
 	.queue_rq	= archip_queue_rq,
+	.commit_rqs	= archip_commit_rqs,
 	.complete	= archip_complete_rq,
 	.timeout	= archip_timeout,
 	.init_hctx	= archip_init_hctx,

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The send side of a data connection, as nvme-tcp's: queue_rq puts a
- * request on its queue's send list and, when nobody is sending, sends it
- * right away; otherwise, and whenever the socket is full, the queue's
- * send work goes on where the last send stopped, once the socket has room
- * again (its write_space callback queues the work).  No send ever waits:
- * a frozen server whose socket stays full costs queue_rq nothing, and the
- * I/O timeout then cuts the connection (blk_mq.c).
+ * request on its queue's send list; the last request of a batch (or
+ * commit_rqs) sends the list right away when nobody is sending, every
+ * frame but the last with MSG_MORE, so a batch leaves in full segments;
+ * otherwise, and whenever the socket is full, the queue's send work goes
+ * on where the last send stopped, once the socket has room again (its
+ * write_space callback queues the work).  No send ever waits: a frozen
+ * server whose socket stays full costs queue_rq nothing, and the I/O
+ * timeout then cuts the connection (blk_mq.c).
  *
  * Rules:
  *  - One sender at a time per queue (send_mutex): queue_rq takes it only
@@ -26,6 +28,10 @@
  *    thread sees that too and recovers.
  *  - Sends run in a memalloc_noreclaim scope: this device may be what
  *    reclaim writes to.
+ *  - MSG_MORE only when more is already there to send (another part of
+ *    the request, or a request on the list): the sender that set it goes
+ *    on with that next frame itself, or its work does, so no frame waits
+ *    corked.
  */
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
@@ -39,6 +45,11 @@
 #define SEND_BUDGET	msecs_to_jiffies(1)
 
 static struct workqueue_struct *send_wq;	/* WQ_MEM_RECLAIM | WQ_HIGHPRI */
+
+/* Off: every request sent on its own, as before batching (benchmarks). */
+static bool batch_sends = true;
+module_param(batch_sends, bool, 0644);
+MODULE_PARM_DESC(batch_sends, "send a blk-mq batch together, frames joined by MSG_MORE (default Y; N: each request alone)");
 
 /* The next part of @cmd to send after part @k (or the first: k = -1). */
 static int next_part(struct archip_cmd *cmd, int k)
@@ -139,14 +150,19 @@ static int send_cur(struct archip_queue *q, struct list_head *sent)
 {
 	struct archip_cmd *cmd = q->cur;
 	struct bio_vec bv;
+	bool more;
 	int n, k;
 
 	for (;;) {
+		/* Is more queued behind this part's last byte? */
+		more = next_part(cmd, cmd->part) >= 0 ||
+		       (READ_ONCE(batch_sends) && !list_empty(&q->send_list));
 		if (cmd->hdr_sent < cmd->hdr_len) {
 			n = archip_conn_send_nowait(&q->conn,
 						    cmd->wire + cmd->hdr_sent,
 						    cmd->hdr_len - cmd->hdr_sent,
-						    cmd->data_left || cmd->trl_len);
+						    cmd->data_left || cmd->trl_len ||
+						    more);
 			if (n < 0)
 				return n;
 			cmd->hdr_sent += n;
@@ -163,7 +179,7 @@ static int send_cur(struct archip_queue *q, struct list_head *sent)
 			n = archip_conn_sendpage_nowait(&q->conn, bv.bv_page,
 							bv.bv_offset, bv.bv_len,
 							cmd->data_left > bv.bv_len ||
-							cmd->trl_len);
+							cmd->trl_len || more);
 			if (n < 0)
 				return n;
 			cmd->data_left -= n;
@@ -174,7 +190,7 @@ static int send_cur(struct archip_queue *q, struct list_head *sent)
 			n = archip_conn_send_nowait(&q->conn,
 						    (u8 *)&cmd->trailer + cmd->trl_sent,
 						    cmd->trl_len - cmd->trl_sent,
-						    false);
+						    more);
 			if (n < 0)
 				return n;
 			cmd->trl_sent += n;
@@ -266,25 +282,45 @@ static void send_writable(struct archip_conn *c)
 }
 
 /*
- * Send @rq, whose remote parts, generation and pending count queue_rq has
- * set: now if nobody is sending, else by the work.
+ * Put @rq, whose remote parts, generation and pending count queue_rq has
+ * set, on the send list; archip_send_commit() sends it.
  */
 void archip_send_queue(struct archip_queue *q, struct request *rq)
 {
 	struct archip_cmd *cmd = blk_mq_rq_to_pdu(rq);
-	LIST_HEAD(sent);
-	bool empty;
-	int err;
 
 	cmd->bio = rq->bio;
 	if (rq->bio)
 		cmd->iter = rq->bio->bi_iter;
 	spin_lock(&q->send_lock);
-	empty = list_empty(&q->send_list);
 	list_add_tail(&cmd->send_node, &q->send_list);
 	spin_unlock(&q->send_lock);
-	if (empty && mutex_trylock(&q->send_mutex)) {
-		err = send_some(q, jiffies + SEND_BUDGET, &sent);
+	if (!READ_ONCE(batch_sends))
+		archip_send_commit(q);
+}
+
+/*
+ * The end of a batch (queue_rq's last request, or commit_rqs): send what
+ * is on the list now if nobody is sending, else by the work.
+ */
+void archip_send_commit(struct archip_queue *q)
+{
+	LIST_HEAD(sent);
+	int err;
+
+	/*
+	 * Not on a connection being given up, nor on a dying device: a
+	 * commit may come after queue_rq refused its request, or after the
+	 * recovery's quiesce; what is left on the list is resent (or failed)
+	 * from the in-flight set.
+	 */
+	if (READ_ONCE(q->state) != ARCHIP_Q_LIVE || READ_ONCE(q->dev->dying))
+		return;
+	if (list_empty(&q->send_list))
+		return;
+	if (mutex_trylock(&q->send_mutex)) {
+		err = READ_ONCE(q->conn.sock) ?
+		      send_some(q, jiffies + SEND_BUDGET, &sent) : 0;
 		mutex_unlock(&q->send_mutex);
 		send_done(q, err, &sent);
 	} else {
