@@ -20,12 +20,26 @@ ktap_plan 8
 # pile up while the fuzz runs (Documentation/lab.rst); 768 MiB ran out.
 up_lab 1 noopenlocks,nowritelocks "${LAB_MEM:-2048}"
 
+# What s1 is doing (diagnostics, not checks): its load and busiest tasks,
+# and, given an argument, the kernel stacks of its tasks in D state: after a stalled
+# fuzz, whether the server was slow or stuck.
+s1_state() {
+	lab s1 "cat /proc/loadavg; top -bn1 -o %CPU | sed -n '7,14p'
+		[ -z '${1:-}' ] || for t in /proc/[0-9]*; do
+			grep -q '^State:.D' \$t/status 2>/dev/null || continue
+			echo \"D: \$(cat \$t/comm)\"; cat \$t/stack
+		done" 2>&1 | ktap_diag
+}
+
 FUZZ_FRAMES=${ARCHIP_FUZZ_FRAMES:-100000}
+s1_state
+fails=$_ktap_fail
 check_v "fuzzing: $FUZZ_FRAMES hostile frames and hellos against s1; a busy client and a checked one carry on" lab h1 "
 	seed=$(date +%s); echo seed \$seed
 	$B/archip-obj -s $S1 mix 2 600 33 & p=\$!
 	$B/archip-obj -s $S1 fuzz $FUZZ_FRAMES \$seed || exit 1
 	wait \$p || exit 1"
+if [ "$_ktap_fail" = "$fails" ]; then s1_state; else s1_state stacks; fi
 check "the server does what protocol.rst says (protocheck.py)" lab h1 "
 	python3 $SELFTESTS/protocheck.py $S1 7890"
 check "volume fv (256 MiB) mapped on h1 with digests" lab h1 "
