@@ -21,8 +21,8 @@ ktap_plan 8
 up_lab 1 noopenlocks,nowritelocks "${LAB_MEM:-2048}"
 
 # What s1 is doing (diagnostics, not checks): its load and busiest tasks,
-# and, given an argument, the kernel stacks of its tasks in D state: after a stalled
-# fuzz, whether the server was slow or stuck.
+# and, given an argument, the kernel stacks of its tasks in D state:
+# after a stalled fuzz, whether the server was slow or stuck.
 s1_state() {
 	lab s1 "cat /proc/loadavg; top -bn1 -o %CPU | sed -n '7,14p'
 		[ -z '${1:-}' ] || for t in /proc/[0-9]*; do
