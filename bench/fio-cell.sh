@@ -31,7 +31,24 @@
 #
 # Waits (up to 30 s) for the block device of namespace NSID of NVMe
 # subsystem NQN and prints its path.
+#
+#   fio-cell.sh terse
+#
+# Reads fio's terse (v3) lines on stdin and prints IOPS MB/s P99_US IOS
+# for each (the read side's if it read, else the write side's): the one
+# place that knows the terse fields (bench/scale.sh uses it too).
 set -euo pipefail
+# terse v3: read fields from 6, write fields 41 later; 7 KiB/s, 8 IOPS,
+# 9 runtime (ms), 30 the 99th percentile of completion latency ("99.00%=N").
+terse() {
+	awk -F';' '{ o = $8 > 0 ? 0 : 41; p99 = $(30 + o); sub(/.*=/, "", p99)
+		printf "%.0f %.2f %s %.0f\n", $(8 + o), $(7 + o) * 1024 / 1e6, p99,
+			$(8 + o) * $(9 + o) / 1000 }'
+}
+if [ "$1" = terse ]; then
+	terse
+	exit
+fi
 busy() { awk '/^cpu /{ print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 hz=$(getconf CLK_TCK)
 if [ "$1" = rate ]; then
@@ -70,11 +87,5 @@ out=$(fio --name=b --filename="$dev" --rw="$op" --bs="$bs" --iodepth="$qd" \
 	--ioengine=libaio --direct=1 --time_based --runtime="$secs" --size="$size" \
 	--output-format=terse --terse-version=3)
 b1=$(busy)
-# terse v3: read fields from 6, write fields 41 later; 7 KiB/s, 8 IOPS,
-# 9 runtime (ms), 30 the 99th percentile of completion latency ("99.00%=N").
-awk -F';' -v op="$op" -v b0="$b0" -v b1="$b1" -v hz="$hz" 'NR == 1 {
-	o = op == "randread" ? 0 : 41
-	p99 = $(30 + o); sub(/.*=/, "", p99)
-	printf "%.0f %.2f %s %.0f %.0f\n", $(8 + o), $(7 + o) * 1024 / 1e6, p99,
-		$(8 + o) * $(9 + o) / 1000, (b1 - b0) * 1e6 / hz
-}' <<<"$out"
+line=$(terse <<<"$out")
+echo "${line%%$'\n'*} $(((b1 - b0) * 1000000 / hz))"

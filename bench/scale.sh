@@ -50,8 +50,7 @@ fio_terse() {
 	local n=$1; shift
 	on "$n" "fio --ioengine=libaio --direct=1 --time_based --runtime=$SECS --bs=4k \
 		--group_reporting --output-format=terse --terse-version=3 $*" |
-	awk -F';' '{ o = $8 > 0 ? 0 : 41; p = $(30 + o); sub(/.*=/, "", p)
-		printf "%.0f %s\n", $(8 + o), p }'
+	bash "$REPO/bench/fio-cell.sh" terse | awk '{ print $1, $3 }'
 }
 # volumes N OP: N volumes mapped (odd ones on h1, even on h2), fio on both
 volumes() {
