@@ -184,12 +184,14 @@ cell() {
 	w=$(awk -v s="$SECS" 'BEGIN { print s - 1.5 }')
 	r=$(mktemp)
 	on s1 "$CELL rate 1 $w" >"$r" &
-	line=$(on "$node" "$CELL $dev $2 $3 $4 $SECS $SIZE") || { wait; return 1; }
+	line=$(on "$node" "$CELL $dev $2 $3 $4 $SECS $SIZE") || line=''
 	wait $! || true
 	rate=$(cat "$r"); rm -f "$r"
+	# the knobs back even when fio failed: the next cells must not inherit them
 	[ "$1" = volatile ] && on s1 "echo Y >/sys/module/archip_srv/parameters/sync_writes"
 	[ "$1" = nobatch ] && on h1 "echo Y >/sys/module/archip_blk/parameters/batch_sends"
 	[ "$2" = firstwrite ] && unfresh "$1" "$fresh_i"
+	[ -n "$line" ] || return 1
 	awk -v node="$node" -v rate="${rate:-0}" '{
 		iops = $1 > 0 ? $1 : 1
 		h = node == "h1" ? $5 / ($4 ? $4 : 1) : 0
@@ -212,7 +214,7 @@ read -r -a tgts <<<"$TARGETS"
 nc=${#cells[@]} nt=${#tgts[@]}
 res=${RAW:-$(mktemp)}
 : >"$res"
-fw=0
+fw=0 failed=''
 for round in $(seq "$ROUNDS"); do
 	for ((i = 0; i < nc; i++)); do
 		c=${cells[$(((i + (round - 1) * nc / ROUNDS) % nc))]}
@@ -221,8 +223,13 @@ for round in $(seq "$ROUNDS"); do
 		for ((j = 0; j < nt; j++)); do
 			t=${tgts[$(((j + round - 1) % nt))]}
 			[ "$t" = volatile ] && [ "$op" = randread ] && continue
-			out=$(cell "$t" "$op" "$bs" "$qd" "$fw") ||
-				{ echo "bench: $t $op $bs qd$qd failed" >&2; exit 1; }
+			if ! out=$(cell "$t" "$op" "$bs" "$qd" "$fw"); then
+				# one failed cell costs that cell, not the run; the
+				# report names it
+				echo "bench: $t $op $bs qd$qd failed (round $round)" >&2
+				failed+="  round $round: $t $op $bs qd$qd"$'\n'
+				continue
+			fi
 			echo "$round $op $bs $qd $t $out" >>"$res"
 		done
 		echo "bench: round $round: $op bs=$bs qd=$qd done" >&2
@@ -252,5 +259,6 @@ on h1 "$CTL unmap bench; $CTL unmap bench2; nbd-client -d /dev/nbd0; rbd device 
 awk -v rounds="$ROUNDS" -v targets="$TARGETS" -v secs="$SECS" \
 	-f "$REPO/bench/block-report.awk" "$res"
 [ -n "${RAW:-}" ] || rm -f "$res"
+[ -z "$failed" ] || printf '\nCells that failed (not in the tables, "-"):\n%s' "$failed"
 [ -s "$prof" ] && { echo; cat "$prof"; }
 rm -f "$prof"
