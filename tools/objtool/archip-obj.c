@@ -12,9 +12,11 @@
  *   archip-obj -s ... mix CONNS OPS SEED  concurrent pipelined reads and
  *                                        writes from CONNS connections,
  *                                        checked against a reference
- *   archip-obj -s ... fuzz FRAMES SEED   hostile frames of every op, before
+ *   archip-obj -s ... fuzz FRAMES SEED [STALL_S]
+ *                                        hostile frames of every op, before
  *                                        and after authentication, beside a
- *                                        checked good client (obj_fuzz.c)
+ *                                        checked good client (obj_fuzz.c);
+ *                                        a stream stalled STALL_S (60) fails
  *   archip-obj -s ... bench OP BS QD SECS  throughput/latency of one object
  *   archip-obj -s ... conns N            N connections one after another:
  *                                        the handshake's cost (median us)
@@ -61,7 +63,7 @@ static void usage(void)
 		"  put NAME OFF [--fua] <DATA   get NAME OFF LEN >DATA\n"
 		"  stat NAME   rm NAME   copy SRC DST   flush [NAME]\n"
 		"  discard NAME OFF LEN   lock NAME [SECS]\n"
-		"  mix CONNS OPS SEED   fuzz FRAMES SEED   bench read|write BS QD SECS\n"
+		"  mix CONNS OPS SEED   fuzz FRAMES SEED [STALL_S]   bench read|write BS QD SECS\n"
 		"  conns N\n");
 	exit(2);
 }
@@ -398,9 +400,10 @@ static int cmd_mix(int argc, char **argv)
 
 static int cmd_fuzz(int argc, char **argv)
 {
-	if (argc != 2)
+	if (argc != 2 && argc != 3)
 		usage();
-	return archip_obj_fuzz(host, port, num(argv[0]), num(argv[1]));
+	return archip_obj_fuzz(host, port, num(argv[0]), num(argv[1]),
+			       argc == 3 ? num(argv[2]) : 0);
 }
 
 /* ----------------------------------------------------------------- bench */

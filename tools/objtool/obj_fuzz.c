@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * archip-obj fuzz FRAMES SEED: hostile network input against an object
- * server (Documentation/protocol.rst), with a good client beside it.
+ * archip-obj fuzz FRAMES SEED [STALL_S]: hostile network input against an
+ * object server (Documentation/protocol.rst), with a good client beside it.
+ * A stream or hello that moves for no longer than STALL_S seconds (60)
+ * fails: a stuck server.  The debug kernel's server is many
+ * times slower under this load (selftests/debug_focus.sh gives it more).
  *
  * Three things run at once:
  *  - streams: authenticated connections (FUZZ_STREAMS at a time), each a
@@ -51,13 +54,14 @@
 
 #define FUZZ_STREAMS	8
 #define STREAM_MAX	400		/* frames per stream */
-#define STALL_MS	60000		/* a stream that moves for no longer fails */
+#define STALL_MS	60000		/* default: a stream that moves for no longer fails */
 #define GOOD_SIZE	(1u << 20)
 #define GOOD_BLK	4096
 #define FUZZ_FULL	5000		/* frames enough to use every refusal rule */
 
 static const char *fz_host;
 static uint16_t fz_port;
+static uint64_t fz_stall_ms = STALL_MS;
 static int fz_done;		/* set once the streams and hellos are over */
 
 static uint64_t ms_now(void)
@@ -688,11 +692,11 @@ static void run_streams(long frames, uint64_t seed)
 			stream_step(&zs[i], p[i].revents, &s);
 			if (stream_done(&zs[i])) {
 				stream_close(&zs[i]);
-			} else if (ms_now() - zs[i].last > STALL_MS) {
+			} else if (ms_now() - zs[i].last > fz_stall_ms) {
 				fail("a stream %s stalled %d s (%zu of %zu bytes sent)",
 				     zs[i].end == END_NONE ? "of well-framed frames" :
 				     zs[i].end == END_TRUNC ? "ending in a truncated frame" :
-				     fatal_names[zs[i].fatal_kind], STALL_MS / 1000,
+				     fatal_names[zs[i].fatal_kind], (int)(fz_stall_ms / 1000),
 				     zs[i].sent, zs[i].out.len);
 				zs[i].stalled = 1;
 				stream_close(&zs[i]);
@@ -716,7 +720,7 @@ static const char *const hz_names[HZ_KINDS] = {
 static int plain_connect(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(fz_port) };
-	struct timeval tv = { .tv_sec = STALL_MS / 1000 };
+	struct timeval tv = { .tv_sec = fz_stall_ms / 1000 };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0 || inet_pton(AF_INET, fz_host, &sin.sin_addr) != 1 ||
@@ -941,7 +945,8 @@ static void *good_thread(void *arg)
 	return NULL;
 }
 
-int archip_obj_fuzz(const char *host, uint16_t port, long frames, uint64_t seed)
+int archip_obj_fuzz(const char *host, uint16_t port, long frames, uint64_t seed,
+		    unsigned int stall_s)
 {
 	struct hello_args ha = { .n = frames / 100 > 100 ? frames / 100 : 100,
 				 .seed = (seed ^ 0x68656c6c6f) | 1,
@@ -953,6 +958,8 @@ int archip_obj_fuzz(const char *host, uint16_t port, long frames, uint64_t seed)
 
 	fz_host = host;
 	fz_port = port;
+	if (stall_s)
+		fz_stall_ms = stall_s * 1000ull;
 	for (i = 0; i < sizeof(junk); i++)
 		junk[i] = rnd(&s);
 	if (pthread_create(&good, NULL, good_thread, &gseed) ||

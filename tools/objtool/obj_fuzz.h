@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 /* @frames frames from @seed against HOST:PORT; 0 if every check held. */
-int archip_obj_fuzz(const char *host, uint16_t port, long frames, uint64_t seed);
+int archip_obj_fuzz(const char *host, uint16_t port, long frames, uint64_t seed,
+		    unsigned int stall_s);
 
 #endif

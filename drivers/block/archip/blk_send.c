@@ -260,17 +260,25 @@ static void send_done(struct archip_queue *q, int err, struct list_head *sent)
 		archip_conn_shutdown(&q->conn);	/* the receive thread recovers */
 }
 
+/* Send one budget's worth with send_mutex held; drops it. */
+static void send_locked(struct archip_queue *q)
+	__releases(&q->send_mutex)
+{
+	LIST_HEAD(sent);
+	int err;
+
+	err = READ_ONCE(q->conn.sock) ? send_some(q, jiffies + SEND_BUDGET, &sent) : 0;
+	mutex_unlock(&q->send_mutex);
+	send_done(q, err, &sent);
+}
+
 static void send_work(struct work_struct *work)
 {
 	struct archip_queue *q = container_of(work, struct archip_queue,
 					      send_work);
-	LIST_HEAD(sent);
-	int err;
 
 	mutex_lock(&q->send_mutex);
-	err = READ_ONCE(q->conn.sock) ? send_some(q, jiffies + SEND_BUDGET, &sent) : 0;
-	mutex_unlock(&q->send_mutex);
-	send_done(q, err, &sent);
+	send_locked(q);
 }
 
 /* The socket has room again (softirq). */
@@ -305,9 +313,6 @@ void archip_send_queue(struct archip_queue *q, struct request *rq)
  */
 void archip_send_commit(struct archip_queue *q)
 {
-	LIST_HEAD(sent);
-	int err;
-
 	/*
 	 * Not on a connection being given up, nor on a dying device: a
 	 * commit may come after queue_rq refused its request, or after the
@@ -318,14 +323,10 @@ void archip_send_commit(struct archip_queue *q)
 		return;
 	if (list_empty(&q->send_list))
 		return;
-	if (mutex_trylock(&q->send_mutex)) {
-		err = READ_ONCE(q->conn.sock) ?
-		      send_some(q, jiffies + SEND_BUDGET, &sent) : 0;
-		mutex_unlock(&q->send_mutex);
-		send_done(q, err, &sent);
-	} else {
+	if (mutex_trylock(&q->send_mutex))
+		send_locked(q);
+	else
 		queue_work(send_wq, &q->send_work);
-	}
 }
 
 /*
