@@ -81,9 +81,20 @@ expect_err() {
 }
 
 # use_lab: run this test's VMs in the selftests' lab, torn down on exit.
+# If a check failed, each node's last console lines go into the output
+# first (the next program's lab overwrites them; CI keeps only the log).
 use_lab() {
 	export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
-	trap '"$LABCMD" down >/dev/null 2>&1' EXIT
+	trap 'lab_post_mortem; "$LABCMD" down >/dev/null 2>&1' EXIT
+}
+lab_post_mortem() {
+	local c
+	[ "$_ktap_fail" = 0 ] && return
+	for c in "$ARCHIP_LAB"/nodes/*/console.log; do
+		[ -f "$c" ] || continue
+		echo "# console of $(basename "$(dirname "$c")"), last 40 lines:"
+		tail -n 40 "$c" | ktap_diag
+	done
 }
 
 # up_lab H OPTS [MEM]: the lab of storage nodes s1, s2 (the SAN mounted
