@@ -10,7 +10,7 @@
 # bits flipped on the wire each way (digests), then archip-lab check
 # (which scans and reads kmemleak on this kernel).
 # Before lib.sh, which sets its own (1,800 s on this kernel): the 100,000
-# frames took about 41 minutes here on 2026-12-06.
+# frames took about 38 minutes here on 2026-12-06.
 export LAB_TIMEOUT=${LAB_TIMEOUT:-4800}
 . "$(dirname "$0")/lib.sh"
 use_lab

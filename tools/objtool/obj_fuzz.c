@@ -2,9 +2,9 @@
 /*
  * archip-obj fuzz FRAMES SEED [STALL_S]: hostile network input against an
  * object server (Documentation/protocol.rst), with a good client beside it.
- * A stream or hello that moves for no longer than STALL_S seconds (60)
- * fails: a stuck server.  The debug kernel's server is many
- * times slower under this load (selftests/debug_focus.sh gives it more).
+ * A stream or hello that makes no progress for STALL_S seconds (60) fails:
+ * a stuck server.  The debug kernel's server is many times slower under
+ * this load (selftests/debug_focus.sh gives it more).
  *
  * Three things run at once:
  *  - streams: authenticated connections (FUZZ_STREAMS at a time), each a
