@@ -166,6 +166,12 @@ static void queue_recover(struct archip_queue *q)
 	blk_mq_unquiesce_queue(dev->disk->queue);
 	archip_send_stop(q);
 	archip_conn_close(&q->conn);
+	/*
+	 * A write_space callback between the stop and the close may have
+	 * queued the work again: let it run out here, on no socket, not
+	 * later on the connection this recovery makes.
+	 */
+	cancel_work_sync(&q->send_work);
 	if (queue_stopping(q))
 		goto dead;
 	atomic64_inc(&dev->reconnects);
