@@ -6,6 +6,7 @@
 #   make           build the modules (archip_srv, archip_blk, the patched
 #                  ocfs2.ko and ocfs2_nodemanager.ko) and the
 #                  tools (archipctl, its unit tests, archip-obj) into build/
+#   make install   archipctl, archip-obj, man pages, bash completion
 #   make demo      boot the lab and show the cluster working (README)
 #   make test      run the whole test suite (README; what CI runs)
 #   make bench-ocfs2   lock-latency benchmark of the OCFS2 options
@@ -29,7 +30,7 @@ BUILD := $(CURDIR)/build
 OCFS2_SRC := $(BUILD)/ocfs2-src$(KSUFFIX)
 OCFS2_PATCHES := $(wildcard fs/ocfs2/patches/*.patch) fs/ocfs2/series fs/ocfs2/prepare.sh
 
-.PHONY: all deps modules archip ocfs2 tools test demo bench-ocfs2 bench-objects bench-block bench-placement bench-scale checkpatch clean debug-kernel
+.PHONY: all deps modules archip ocfs2 tools install test demo bench-ocfs2 bench-objects bench-block bench-placement bench-scale checkpatch clean debug-kernel
 
 all: modules tools
 
@@ -66,6 +67,11 @@ ocfs2: $(OCFS2_SRC)/.stamp
 
 tools:
 	@$(MAKE) --no-print-directory -C tools/archipctl
+
+# archipctl, archip-obj, the man pages and the bash completion (DESTDIR,
+# PREFIX=/usr); the modules are not installed by this yet.
+install:
+	@$(MAKE) --no-print-directory -C tools/archipctl install
 
 test: deps
 	@$(MAKE) --no-print-directory all

@@ -8,7 +8,7 @@
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-ktap_plan 8
+ktap_plan 9
 
 check "picked kernel: image, headers and source share Debian version $KDEBVER" bash -c "
 	test -f '$KIMAGE' && test -d '$KDIR' && test -f '$KSRC_TAR' &&
@@ -74,6 +74,13 @@ else
 	ktap_fail "the distro's o2dlm, dlmfs and o2cb stack take our ocfs2_nodemanager's symbols with their CRCs"
 	ktap_diag <<<"$bad"
 fi
+
+rel=$(cat "$REPO/VERSION")
+check "archipctl --version (exit 0) and both modules' modinfo name release $rel" bash -c "
+	set -o pipefail
+	'$B/archipctl' --version | sed -n 1p | grep -qx 'archipctl $rel\(+g[0-9a-f]*\)\?' &&
+	test \"\$(modinfo -F version '$REPO/drivers/block/archip/archip_blk.ko')\" = '$rel' &&
+	test \"\$(modinfo -F version '$REPO/drivers/block/archip/archip_srv.ko')\" = '$rel'"
 
 check "checkpatch: the OCFS2 patches and kernel sources are clean" make -s -C "$REPO" checkpatch
 

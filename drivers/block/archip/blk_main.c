@@ -48,5 +48,6 @@ module_exit(archip_blk_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("archip volumes as block devices");
 MODULE_AUTHOR("archip developers");
+MODULE_VERSION(ARCHIP_VERSION);
 MODULE_ALIAS_GENL_FAMILY(ARCHIP_BLK_GENL_NAME);
 MODULE_SOFTDEP("pre: crc32c");
