@@ -16,7 +16,7 @@
 #include <crypto/algapi.h>
 #include <linux/err.h>
 #include <linux/string.h>
-#include <asm/unaligned.h>
+#include "compat.h"
 #include <linux/archip.h>
 
 struct archip_key {

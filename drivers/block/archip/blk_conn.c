@@ -234,7 +234,7 @@ int archip_conn_sendpage_nowait(struct archip_conn *c, struct page *page,
 {
 	return archip_sock_sendpage_once(c->sock, page, off, len,
 					 MSG_NOSIGNAL | MSG_DONTWAIT |
-					 (more ? MSG_MORE | MSG_SENDPAGE_NOTLAST : 0));
+					 (more ? MSG_MORE | ARCHIP_MSG_NOTLAST : 0));
 }
 
 int archip_conn_call(struct archip_conn *c, u8 op, u16 flags, const char *name,

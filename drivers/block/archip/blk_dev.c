@@ -17,6 +17,7 @@
 #include <linux/slab.h>
 
 #include "blk.h"
+#include "compat.h"
 
 #define DEFAULT_QUEUE_DEPTH	128
 #define DEFAULT_LOSS_TIMEOUT	120
@@ -67,15 +68,16 @@ const char *archip_dev_state(struct archip_dev *dev)
 	return rec ? "reconnecting" : "live";
 }
 
-static int archip_open(struct block_device *bdev, fmode_t mode)
+ARCHIP_BDEV_OPEN(archip_open)
+static int archip_open(struct gendisk *disk, bool write)
 {
-	struct archip_dev *dev = bdev->bd_disk->private_data;
+	struct archip_dev *dev = disk->private_data;
 	int err = 0;
 
 	mutex_lock(&devs_lock);
 	if (dev->dying) {
 		err = -ENXIO;
-	} else if ((mode & FMODE_WRITE) && dev->args.read_only) {
+	} else if (write && dev->args.read_only) {
 		err = -EROFS;
 	} else {
 		dev->openers++;
@@ -85,7 +87,8 @@ static int archip_open(struct block_device *bdev, fmode_t mode)
 	return err;
 }
 
-static void archip_release(struct gendisk *disk, fmode_t mode)
+ARCHIP_BDEV_RELEASE(archip_release)
+static void archip_release(struct gendisk *disk)
 {
 	struct archip_dev *dev = disk->private_data;
 
@@ -97,8 +100,8 @@ static void archip_release(struct gendisk *disk, fmode_t mode)
 
 const struct block_device_operations archip_fops = {
 	.owner		= THIS_MODULE,
-	.open		= archip_open,
-	.release	= archip_release,
+	.open		= archip_open_bdev,
+	.release	= archip_release_bdev,
 };
 
 int archip_dev_map(const struct archip_map_args *args, int *index,

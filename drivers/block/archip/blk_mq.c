@@ -21,6 +21,7 @@
 #include <linux/blkdev.h>
 
 #include "blk.h"
+#include "compat.h"
 
 /*
  * The parts of @rq that need a server, in cmd->remote; the others are
@@ -219,11 +220,22 @@ static const struct blk_mq_ops archip_mq_ops = {
 
 int archip_mq_setup(struct archip_dev *dev, int major, int first_minor)
 {
-	struct request_queue *rq;
 	u32 obj_sectors = (1U << dev->obj_shift) >> SECTOR_SHIFT;
+	struct queue_limits lim = {
+		.logical_block_size = 512,
+		.physical_block_size = 4096,
+		.io_min = 4096,
+		.max_segments = USHRT_MAX,
+		/* Reads and writes split at objects (discards: see the top). */
+		.chunk_sectors = obj_sectors,
+		.max_hw_discard_sectors = obj_sectors,
+		.max_write_zeroes_sectors = obj_sectors,
+		.discard_granularity = 4096,
+	};
 	int err;
 
 	dev->max_io = min(dev->ctrl.max_io, 1U << dev->obj_shift);
+	lim.max_hw_sectors = dev->max_io >> SECTOR_SHIFT;
 	dev->tag_set.ops = &archip_mq_ops;
 	dev->tag_set.nr_hw_queues = dev->nr_queues;
 	dev->tag_set.queue_depth = min_t(u32, dev->args.queue_depth,
@@ -236,14 +248,15 @@ int archip_mq_setup(struct archip_dev *dev, int major, int first_minor)
 	err = blk_mq_alloc_tag_set(&dev->tag_set);
 	if (err)
 		return err;
-	dev->disk = blk_mq_alloc_disk(&dev->tag_set, dev);
+	/* With digests a page must not change between its digest and its send. */
+	dev->disk = archip_compat_alloc_disk(&dev->tag_set, &lim,
+					     !dev->args.no_digest, dev);
 	if (IS_ERR(dev->disk)) {
 		err = PTR_ERR(dev->disk);
 		dev->disk = NULL;
 		blk_mq_free_tag_set(&dev->tag_set);
 		return err;
 	}
-	rq = dev->disk->queue;
 	dev->disk->major = major;
 	dev->disk->first_minor = first_minor;
 	dev->disk->minors = ARCHIP_BLK_MINORS;
@@ -251,20 +264,6 @@ int archip_mq_setup(struct archip_dev *dev, int major, int first_minor)
 	dev->disk->private_data = dev;
 	snprintf(dev->disk->disk_name, DISK_NAME_LEN, "archip%d", dev->index);
 	set_capacity(dev->disk, dev->size >> SECTOR_SHIFT);
-	blk_queue_logical_block_size(rq, 512);
-	blk_queue_physical_block_size(rq, 4096);
-	blk_queue_io_min(rq, 4096);
-	blk_queue_max_hw_sectors(rq, dev->max_io >> SECTOR_SHIFT);
-	blk_queue_max_segments(rq, USHRT_MAX);
-	blk_queue_chunk_sectors(rq, obj_sectors);
-	blk_queue_write_cache(rq, false, false);
-	blk_queue_max_discard_sectors(rq, obj_sectors);
-	blk_queue_max_write_zeroes_sectors(rq, obj_sectors);
-	rq->limits.discard_granularity = 4096;
-	blk_queue_flag_set(QUEUE_FLAG_NONROT, rq);
-	/* A page must not change between its digest and its last send. */
-	if (!dev->args.no_digest)
-		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, rq);
 	set_disk_ro(dev->disk, dev->args.read_only);
 	return 0;
 }

@@ -36,7 +36,7 @@
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/sched/mm.h>
-#include <asm/unaligned.h>
+#include "compat.h"
 
 #include "blk.h"
 #include "digest.h"

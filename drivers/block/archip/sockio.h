@@ -2,7 +2,8 @@
 /*
  * Whole-message socket I/O shared by the server and the block driver:
  * send all of a message, or receive exactly a given length.  Payload pages
- * go to TCP by reference (sendpage), as nvme-tcp sends them: a copy per
+ * go to TCP by reference (sendpage, or MSG_SPLICE_PAGES: compat.h), as
+ * nvme-tcp sends them: a copy per
  * byte is what a large request costs most, above all in an emulated VM.
  */
 #ifndef _ARCHIP_SOCKIO_H
@@ -13,6 +14,8 @@
 #include <linux/bvec.h>
 #include <linux/mm.h>
 #include <linux/uio.h>
+
+#include "compat.h"
 
 static inline int archip_sock_send(struct socket *sock, struct msghdr *msg)
 {
@@ -54,12 +57,12 @@ static inline int archip_sock_sendpage_once(struct socket *sock,
 	if (!sendpage_ok(page)) {
 		struct bio_vec bv = { .bv_page = page, .bv_offset = off,
 				      .bv_len = len };
-		struct msghdr msg = { .msg_flags = flags & ~MSG_SENDPAGE_NOTLAST };
+		struct msghdr msg = { .msg_flags = flags & ~ARCHIP_MSG_NOTLAST };
 
 		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, &bv, 1, len);
 		n = sock_sendmsg(sock, &msg);
 	} else {
-		n = kernel_sendpage(sock, page, off, len, flags);
+		n = archip_compat_sendpage(sock, page, off, len, flags);
 	}
 	return n ?: -EPIPE;
 }
@@ -69,7 +72,7 @@ static inline int archip_sock_send_page(struct socket *sock, struct page *page,
 					unsigned int off, unsigned int len,
 					bool more)
 {
-	int flags = MSG_NOSIGNAL | (more ? MSG_MORE | MSG_SENDPAGE_NOTLAST : 0);
+	int flags = MSG_NOSIGNAL | (more ? MSG_MORE | ARCHIP_MSG_NOTLAST : 0);
 	int n;
 
 	while (len) {

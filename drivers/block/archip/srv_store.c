@@ -30,6 +30,7 @@
 #include <linux/archip.h>
 #include <linux/archip-volume.h>
 
+#include "compat.h"
 #include "srv_fault.h"
 
 #include "srv_store.h"
@@ -195,7 +196,7 @@ static int mkdir_at(const struct path *parent, const char *name,
 		return PTR_ERR(d);
 	}
 	if (d_really_is_negative(d))
-		err = vfs_mkdir(mnt_user_ns(parent->mnt), d_inode(parent->dentry),
+		err = vfs_mkdir(archip_mnt_idmap(parent->mnt), d_inode(parent->dentry),
 				d, 0755);
 	inode_unlock(d_inode(parent->dentry));
 	mnt_drop_write(parent->mnt);
@@ -494,7 +495,7 @@ static int unlink_op(const struct path *dir, struct dentry *d, void *arg)
 	/* Deleting what is not there is done already. */
 	if (d_is_negative(d))
 		return 0;
-	return vfs_unlink(mnt_user_ns(dir->mnt), d_inode(dir->dentry), d, NULL);
+	return vfs_unlink(archip_mnt_idmap(dir->mnt), d_inode(dir->dentry), d, NULL);
 }
 
 static int unlink_at(const struct path *dir, const char *name)
@@ -569,7 +570,7 @@ static int link_op(const struct path *dir, struct dentry *d, void *arg)
 
 	if (d_is_positive(d))
 		return -EEXIST;
-	return vfs_link(f->f_path.dentry, mnt_user_ns(dir->mnt),
+	return vfs_link(f->f_path.dentry, archip_mnt_idmap(dir->mnt),
 			d_inode(dir->dentry), d, NULL);
 }
 
@@ -598,7 +599,7 @@ static int unlink_ours_op(const struct path *dir, struct dentry *d, void *arg)
 
 	if (d_is_negative(d) || d_inode(d) != file_inode(f))
 		return 0;
-	return vfs_unlink(mnt_user_ns(dir->mnt), d_inode(dir->dentry), d, NULL);
+	return vfs_unlink(archip_mnt_idmap(dir->mnt), d_inode(dir->dentry), d, NULL);
 }
 
 /* Unlink @name in @dir if it is still @f's inode (a COPY's own temp). */
@@ -789,13 +790,7 @@ int archip_store_flock(struct file *f, bool excl)
 	struct file_lock fl;
 	int err;
 
-	locks_init_lock(&fl);
-	fl.fl_file = f;
-	fl.fl_owner = f;
-	fl.fl_pid = current->tgid;
-	fl.fl_flags = FL_FLOCK;
-	fl.fl_type = excl ? F_WRLCK : F_RDLCK;
-	fl.fl_end = OFFSET_MAX;
+	archip_flock_init(&fl, f, excl);
 	if (f->f_op->flock)
 		err = f->f_op->flock(f, F_SETLK, &fl);	/* never waits */
 	else
