@@ -38,7 +38,7 @@ cp "$REPO"/fs/ocfs2/patches/*.patch "$tmp/bad/patches/"
 cp "$REPO/fs/ocfs2/series" "$tmp/bad/"
 # The kernel moved on: the first line the first patch that removes lines
 # removes is not there any more.
-p2=$(cd "$tmp/bad/patches" && grep -l "^-$(printf '\t')" $(cat ../series) | head -n1)
+p2=$(cd "$tmp/bad/patches" && grep -l "^-$(printf '\t')" $(awk '!/^#/ && NF {print $1}' ../series) | head -n1)
 sed -i '0,/^-\t/{s/^-\t/-\tdrifted /}' "$tmp/bad/patches/$p2"
 out=$(bash "$tmp/bad/prepare.sh" "$KSRC_TAR" "$tmp/badsrc" 2>&1)
 rc=$?

@@ -14,14 +14,32 @@ tar=$1 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 
 [ -f "$tar" ] || { echo "ocfs2: kernel source $tar missing: run 'make deps'" >&2; exit 1; }
+# Debian's linux-source-X.Y.tar.xz holds linux-source-X.Y/.
+top=$(basename "$tar" .tar.xz)
+kver=${top#linux-source-}
+[[ $kver =~ ^[0-9]+\.[0-9]+$ ]] ||
+	{ echo "ocfs2: $tar is not a Debian linux-source-X.Y.tar.xz" >&2; exit 1; }
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
-tar -xJf "$tar" -C "$out.tmp" --strip-components=1 linux-source-6.1/fs/ocfs2 \
-	linux-source-6.1/Documentation/filesystems/ocfs2.rst ||
+tar -xJf "$tar" -C "$out.tmp" --strip-components=1 "$top/fs/ocfs2" \
+	"$top/Documentation/filesystems/ocfs2.rst" ||
 	{ echo "ocfs2: cannot extract fs/ocfs2 from $tar" >&2; exit 1; }
 
-while read -r p; do
+# A series line is a patch, optionally with the kernels it is for: "<X.Y"
+# (older than X.Y: upstream has it since) or ">=X.Y" (an API of X.Y).
+vnum() { local IFS=.; set -- $1; echo $(($1 * 1000 + $2)); }
+for_this_kernel() {
+	case $1 in
+	'') return 0 ;;
+	'<'*) [ "$(vnum "$kver")" -lt "$(vnum "${1#<}")" ] ;;
+	'>='*) [ "$(vnum "$kver")" -ge "$(vnum "${1#>=}")" ] ;;
+	*) echo "ocfs2: series: '$1' is neither <X.Y nor >=X.Y" >&2; exit 1 ;;
+	esac
+}
+
+while read -r p cond _; do
 	case $p in ''|'#'*) continue ;; esac
+	for_this_kernel "${cond:-}" || continue
 	if ! patch -p1 -d "$out.tmp" --quiet --forward --batch -r - <"$here/patches/$p" \
 			>"$out.tmp/patch.log" 2>&1; then
 		echo "ocfs2: patch $p does not apply to $(basename "$tar") of this kernel:" >&2
