@@ -2,6 +2,7 @@
 // archipctl volume import|export|du: images stored by content, volumes
 // written out as files, and what every volume occupies
 // (Documentation/snapshots.rst, "Images").
+#include "argcheck.hpp"
 #include "commands.hpp"
 #include "objclient.hpp"
 #include "output.hpp"
@@ -627,7 +628,8 @@ void setup_image(CLI::App *vol, const std::shared_ptr<VolumeOpts> &o)
 				       "each distinct object once for all images");
 	im->add_option("file", o->file, "the image (raw), or - for stdin")->required();
 	im->add_option("name", o->name, "name of the new image")->required();
-	im->add_option("--object-size", o->obj_size, "object size, a power of two (default 4M)");
+	im->add_option("--object-size", o->obj_size, "object size, a power of two (default 4M)")
+		->check(size_arg(4096, 1ULL << 30, "4K-1G", true));
 	im->add_option("--jobs", o->jobs, "objects in flight (default 4)")
 		->check(CLI::Range(1, 64));
 	im->callback([o] { import(*o); });

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // archipctl map|unmap|list: volumes as /dev/archipN on this hypervisor.
+#include "argcheck.hpp"
 #include "commands.hpp"
 #include "genl.hpp"
 #include "key.hpp"
@@ -221,7 +222,8 @@ void setup_map(CLI::App &app)
 	auto *m = app.add_subcommand("map", "map a volume as /dev/archipN (prints the device)");
 	m->add_option("volume", o->volume, "volume name")->required();
 	m->add_option("--server", o->servers,
-		      "object servers HOST[:PORT][,HOST2[:PORT]...] (default $ARCHIP_SERVER)");
+		      "object servers HOST[:PORT][,HOST2[:PORT]...] (default $ARCHIP_SERVER)")
+		->check(hostport_list_arg());
 	m->add_flag("--read-only", o->ro, "map read-only (does not take the volume lock)");
 	m->add_flag("--no-digest", o->no_digest,
 		    "no crc32c digests on the device's frames (they are on by default)");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 // archipctl server start|stop|status: the object server of this node.
+#include "argcheck.hpp"
 #include "commands.hpp"
 #include "genl.hpp"
 #include "key.hpp"
@@ -294,11 +295,13 @@ void setup_server(CLI::App &app)
 	auto o = std::make_shared<StartOpts>();
 	auto *st = srv->add_subcommand("start", "start serving objects stored under --root");
 	st->add_option("--root", o->root, "store directory on the OCFS2 mount")->required();
-	st->add_option("--listen", o->listen, "IPv4 ADDR[:PORT] to listen on (default 0.0.0.0:7890)");
+	st->add_option("--listen", o->listen, "IPv4 ADDR[:PORT] to listen on (default 0.0.0.0:7890)")
+		->check(hostport_arg(true));
 	// Ranges as the kernel's policy (srv_netlink.c), checked before anything.
 	st->add_option("--max-conns", o->max_conns, "connection limit (1-4096, default 1024)")
 		->check(CLI::Range(1, 4096));
-	st->add_option("--max-io", o->max_io, "largest request payload (4K-16M, default 1M)");
+	st->add_option("--max-io", o->max_io, "largest request payload (4K-16M, default 1M)")
+		->check(size_arg(4096, 16ULL << 20, "4K-16M"));
 	st->add_option("--max-inflight", o->max_inflight,
 		       "requests in flight per connection (1-1024, default 128)")
 		->check(CLI::Range(1, 1024));

@@ -2,6 +2,7 @@
 // archipctl volume create|list|info|resize|remove|snapshot|clone|flatten|
 // rollback: volumes as objects, through any object server (--server, or
 // $ARCHIP_SERVER); the format they read and write is volfmt.cpp's.
+#include "argcheck.hpp"
 #include "commands.hpp"
 #include "objclient.hpp"
 #include "output.hpp"
@@ -581,12 +582,14 @@ void setup_volume(CLI::App &app)
 	vol->fallthrough(); // --server may come after the subcommand too
 	auto o = std::make_shared<VolumeOpts>();
 	vol->add_option("--server", o->server,
-			"object server HOST[:PORT] (default $ARCHIP_SERVER or 127.0.0.1:7890)");
+			"object server HOST[:PORT] (default $ARCHIP_SERVER or 127.0.0.1:7890)")
+		->check(hostport_arg());
 
 	auto *c = vol->add_subcommand("create", "create a thin volume");
 	c->add_option("name", o->name, "volume name")->required();
-	c->add_option("--size", o->size, "size, e.g. 10G")->required();
-	c->add_option("--object-size", o->obj_size, "object size, a power of two (default 4M)");
+	c->add_option("--size", o->size, "size, e.g. 10G")->required()->check(volume_size_arg());
+	c->add_option("--object-size", o->obj_size, "object size, a power of two (default 4M)")
+		->check(size_arg(4096, 1ULL << 30, "4K-1G", true));
 	c->callback([o] { create(*o); });
 
 	vol->add_subcommand("list", "list volumes")->callback([o] { list(*o); });
@@ -597,7 +600,7 @@ void setup_volume(CLI::App &app)
 
 	auto *r = vol->add_subcommand("resize", "grow a volume (shrink needs --force)");
 	r->add_option("name", o->name, "volume name")->required();
-	r->add_option("--size", o->size, "new size")->required();
+	r->add_option("--size", o->size, "new size")->required()->check(volume_size_arg());
 	r->add_flag("--force", o->force, "allow shrinking, destroying data past the new end");
 	r->callback([o] { resize(*o); });
 

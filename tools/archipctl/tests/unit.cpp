@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 // Unit tests of archipctl's code that runs without a kernel; KTAP output.
+#include "../argcheck.hpp"
 #include "../output.hpp"
 #include "../progress.hpp"
 #include "../util.hpp"
 #include "archip_client.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstddef>
 #include <cstring>
@@ -40,7 +42,7 @@ static bool throws(const std::function<void()> &f, int code)
 
 int main()
 {
-	std::printf("TAP version 13\n1..58\n");
+	std::printf("TAP version 13\n1..64\n");
 
 	// The digests' CRC-32C: the standard's check value and RFC 3720's
 	// vectors (B.4), whole and in pieces.
@@ -300,6 +302,50 @@ int main()
 		std::fseek(tmp, 0, SEEK_END);
 		ok(std::ftell(tmp) == 0, "no progress output when not on a terminal");
 		std::fclose(tmp);
+	}
+
+	// Option values checked while parsing: the error names the option,
+	// and no command runs (its callback is where state is looked at).
+	{
+		auto parse = [](std::vector<std::string> args, std::string &err) {
+			CLI::App app{"t"};
+			std::string size, osz, maxio, listen, servers;
+			bool ran = false;
+			auto *c = app.add_subcommand("c");
+			c->add_option("--size", size)->check(volume_size_arg());
+			c->add_option("--object-size", osz)->check(size_arg(4096, 1ULL << 30, "4K-1G", true));
+			c->add_option("--max-io", maxio)->check(size_arg(4096, 16ULL << 20, "4K-16M"));
+			c->add_option("--listen", listen)->check(hostport_arg(true));
+			c->add_option("--server", servers)->check(hostport_list_arg());
+			c->callback([&] { ran = true; });
+			args.insert(args.begin(), "c");
+			std::reverse(args.begin(), args.end());
+			err.clear();
+			try {
+				app.parse(args);
+			} catch (const CLI::ParseError &e) {
+				err = e.what();
+			}
+			return ran;
+		};
+		std::string err;
+		ok(parse({"--size", "10G", "--object-size", "4M", "--max-io", "1M", "--listen",
+			  "0.0.0.0:7890", "--server", "a,b:7000"}, err) && err.empty(),
+		   "good sizes, addresses and server lists pass");
+		ok(!parse({"--size", "10Q"}, err) && err.find("--size") != std::string::npos &&
+		   err.find("bad size unit") != std::string::npos,
+		   "--size 10Q: refused while parsing, naming --size and the units");
+		ok(!parse({"--size", "1000"}, err) && err.find("multiple of 512") != std::string::npos,
+		   "--size 1000: not a multiple of 512");
+		ok(!parse({"--object-size", "3M"}, err) && err.find("--object-size") != std::string::npos &&
+		   err.find("power of two in 4K-1G") != std::string::npos,
+		   "--object-size 3M: not a power of two, the range named");
+		ok(!parse({"--max-io", "32M"}, err) && err.find("--max-io") != std::string::npos &&
+		   err.find("4K-16M") != std::string::npos, "--max-io 32M: out of 4K-16M");
+		ok(!parse({"--listen", "storage1"}, err) && err.find("--listen") != std::string::npos &&
+		   !parse({"--server", "a,b:99999"}, err) && err.find("--server") != std::string::npos &&
+		   err.find("PORT 1-65535") != std::string::npos,
+		   "--listen needs an IPv4 address; a bad port in a --server list is named");
 	}
 
 	std::printf("# %d passed, %d failed\n", n - failed, failed);
