@@ -7,7 +7,7 @@
 # pages and completion where man and bash look for them.
 . "$(dirname "$0")/lib.sh"
 set -o pipefail
-ktap_plan 6
+ktap_plan 5
 man8=$B/man/archipctl.8 man7=$B/man/archip.7 comp=$B/archipctl.bash-completion
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
