@@ -7,6 +7,7 @@
 #                  ocfs2.ko and ocfs2_nodemanager.ko) and the
 #                  tools (archipctl, its unit tests, archip-obj) into build/
 #   make install   archipctl, archip-obj, man pages, bash completion
+#   make deb       Debian packages archipctl and archip-dkms (build/deb/)
 #   make demo      boot the lab and show the cluster working (README)
 #   make test      run the whole test suite (README; what CI runs)
 #   make bench-ocfs2   lock-latency benchmark of the OCFS2 options
@@ -30,7 +31,7 @@ BUILD := $(CURDIR)/build
 OCFS2_SRC := $(BUILD)/ocfs2-src$(KSUFFIX)
 OCFS2_PATCHES := $(wildcard fs/ocfs2/patches/*.patch) fs/ocfs2/series fs/ocfs2/prepare.sh
 
-.PHONY: all deps modules archip ocfs2 tools install test demo bench-ocfs2 bench-objects bench-block bench-placement bench-scale checkpatch clean debug-kernel
+.PHONY: all deps modules archip ocfs2 tools install deb test demo bench-ocfs2 bench-objects bench-block bench-placement bench-scale checkpatch clean debug-kernel
 
 all: modules tools
 
@@ -72,6 +73,17 @@ tools:
 # PREFIX=/usr); the modules are not installed by this yet.
 install:
 	@$(MAKE) --no-print-directory -C tools/archipctl install
+
+# Debian packages archipctl and archip-dkms, built by dpkg-buildpackage from
+# a copy of the tree (what git ignores left out), into build/deb/.
+deb:
+	@test "$$(dpkg-parsechangelog -S Version)" = "$$(cat VERSION)" || \
+		{ echo "debian/changelog is not at VERSION $$(cat VERSION): add an entry (dch -v $$(cat VERSION))" >&2; exit 1; }
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/archip
+	rsync -a --exclude=.git --filter=':- .gitignore' $(CURDIR)/ $(BUILD)/deb/archip/
+	cd $(BUILD)/deb/archip && dpkg-buildpackage -us -uc -b >$(BUILD)/deb/build.log 2>&1 || \
+		{ tail -n 30 $(BUILD)/deb/build.log >&2; exit 1; }
+	@ls $(BUILD)/deb/*.deb
 
 test: deps
 	@$(MAKE) --no-print-directory all
