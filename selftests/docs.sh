@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# What an operator reads and types (no VM boots): the man pages render
-# cleanly and cover every command, option and module parameter; the bash
-# completion completes what archipctl accepts; make install puts the tools,
-# pages and completion where man and bash look for them.
+# What an operator installs, reads and types (no VM boots): the man pages
+# render cleanly and cover every command, option and module parameter; the
+# bash completion completes what archipctl accepts; make install puts the
+# tools, pages, completion and systemd units where man, bash and systemd
+# look for them; the units verify; archipmap maps and unmaps a maptab.
 . "$(dirname "$0")/lib.sh"
 set -o pipefail
-ktap_plan 5
+ktap_plan 7
 man8=$B/man/archipctl.8 man7=$B/man/archip.7 comp=$B/archipctl.bash-completion
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -93,12 +94,69 @@ else
 	ktap_diag <<<"$bad"
 fi
 
-check "make install DESTDIR=...: archipctl, archip-obj, both man pages and the completion where man and bash look" bash -c "
+check "make install DESTDIR=...: archipctl, archip-obj, archipmap, both man pages, the completion and the units where man, bash and systemd look" bash -c "
 	make -s -C '$REPO/tools/archipctl' install DESTDIR='$tmp/root' >/dev/null &&
 	d='$tmp/root/usr' &&
-	test -x \$d/sbin/archipctl && test -x \$d/sbin/archip-obj &&
+	test -x \$d/sbin/archipctl && test -x \$d/sbin/archip-obj && test -x \$d/sbin/archipmap &&
 	cmp -s \$d/share/man/man8/archipctl.8 '$man8' && cmp -s \$d/share/man/man7/archip.7 '$man7' &&
 	cmp -s \$d/share/bash-completion/completions/archipctl '$comp' &&
+	test -f \$d/lib/systemd/system/archip-server.service &&
+	test -f \$d/lib/systemd/system/archip-map.service &&
+	test -f \$d/share/doc/archipctl/examples/maptab &&
 	MANPATH=\$d/share/man man -w archipctl | grep -qx \$d/share/man/man8/archipctl.8"
+
+# The units as systemd reads them: no unknown key, every command and man
+# page they name found (the installed ones, pointed to by path and MANPATH).
+mkdir -p "$tmp/units"
+for u in archip-server.service archip-map.service; do
+	sed "s|/usr/sbin/|$tmp/root/usr/sbin/|g" "$tmp/root/usr/lib/systemd/system/$u" >"$tmp/units/$u"
+done
+out=$(MANPATH=$tmp/root/usr/share/man systemd-analyze verify "$tmp/units/archip-server.service" \
+	"$tmp/units/archip-map.service" 2>&1)
+rc=$?
+if [ $rc = 0 ] && [ -z "$out" ]; then
+	ktap_pass "systemd-analyze verify: archip-server.service and archip-map.service clean"
+else
+	ktap_fail "systemd-analyze verify: archip-server.service and archip-map.service clean"
+	ktap_diag <<<"exit status $rc: $out"
+fi
+
+# archipmap against a stand-in archipctl that logs what it is asked and
+# keeps the mapped volumes in a file: order, options, skips, errors.
+mkdir -p "$tmp/stub"
+cat >"$tmp/stub/archipctl" <<'EOS'
+#!/bin/bash
+echo "$*" >>"$STUB/log"
+case $1 in
+--json) printf '['; sep=; while read -r v; do
+		printf '%s{"device":"/dev/archipX","volume":"%s","size":1}' "$sep" "$v"; sep=,
+	done <"$STUB/mapped"; echo ']' ;;
+map) [ "$2" = bad ] && { echo "no such volume" >&2; exit 1; }
+	echo "$2" >>"$STUB/mapped"; echo /dev/archip9 ;;
+unmap) grep -vx "$2" "$STUB/mapped" >"$STUB/m2"; mv "$STUB/m2" "$STUB/mapped" ;;
+esac
+EOS
+chmod +x "$tmp/stub/archipctl"
+printf '%s\n' '# volumes of this hypervisor' 'a  s1,s2' \
+	'b  s1:7000  --read-only --queues 2   # the base image' 'lonely' 'bad s1' 'c s2' >"$tmp/stub/maptab"
+printf '%s\n' c other >"$tmp/stub/mapped"
+export STUB=$tmp/stub ARCHIPCTL=$tmp/stub/archipctl ARCHIP_MAPTAB=$tmp/stub/maptab
+map_err=$("$tmp/root/usr/sbin/archipmap" map 2>&1); map_rc=$?
+map_log=$(grep -v '^--json' "$tmp/stub/log"); : >"$tmp/stub/log"
+"$tmp/root/usr/sbin/archipmap" unmap >/dev/null 2>&1; unmap_rc=$?
+unmap_log=$(grep -v '^--json' "$tmp/stub/log")
+want_map=$(printf '%s\n' 'map a --server s1,s2' 'map b --server s1:7000 --read-only --queues 2' 'map bad --server s1')
+want_unmap=$(printf '%s\n' 'unmap c' 'unmap b' 'unmap a')
+if [ "$map_rc" = 1 ] && [ "$map_log" = "$want_map" ] && [ "$unmap_rc" = 0 ] &&
+   [ "$unmap_log" = "$want_unmap" ] && [ "$(cat "$tmp/stub/mapped")" = other ] &&
+   grep -q "maptab:4: 'lonely' names no servers" <<<"$map_err" &&
+   grep -q "maptab:5: mapping bad failed" <<<"$map_err" && grep -q "c: mapped already" <<<"$map_err"; then
+	ktap_pass "archipmap: maps a maptab in order with its options, skips the mapped, names bad lines, unmaps in reverse"
+else
+	ktap_fail "archipmap: maps a maptab in order with its options, skips the mapped, names bad lines, unmaps in reverse"
+	ktap_diag <<<"map rc=$map_rc: $map_log
+$map_err
+unmap rc=$unmap_rc: $unmap_log; left mapped: $(cat "$tmp/stub/mapped")"
+fi
 
 ktap_finish
