@@ -102,7 +102,7 @@ check "make install DESTDIR=...: archipctl, archip-obj, archipmap, both man page
 	cmp -s \$d/share/bash-completion/completions/archipctl '$comp' &&
 	test -f \$d/lib/systemd/system/archip-server.service &&
 	test -f \$d/lib/systemd/system/archip-map.service &&
-	test -f \$d/share/doc/archipctl/examples/maptab &&
+	test -f \$d/share/doc/archipctl/examples/maptab && test -f \$d/lib/udev/rules.d/60-archip.rules &&
 	MANPATH=\$d/share/man man -w archipctl | grep -qx \$d/share/man/man8/archipctl.8"
 
 # The units as systemd reads them: no unknown key, every command and man

@@ -29,11 +29,13 @@ tar -xJf "$tar" -C "$out.tmp" --strip-components=1 "$top/fs/ocfs2" \
 # (older than X.Y: upstream has it since) or ">=X.Y" (an API of X.Y).
 vnum() { local IFS=.; set -- $1; echo $(($1 * 1000 + $2)); }
 for_this_kernel() {
+	[ -z "$1" ] && return 0
+	# Called under ||, where set -e does not hold: check the form first.
+	[[ $1 =~ ^(<|>=)[0-9]+\.[0-9]+$ ]] ||
+		{ echo "ocfs2: series: '$1' is neither <X.Y nor >=X.Y" >&2; exit 1; }
 	case $1 in
-	'') return 0 ;;
 	'<'*) [ "$(vnum "$kver")" -lt "$(vnum "${1#<}")" ] ;;
-	'>='*) [ "$(vnum "$kver")" -ge "$(vnum "${1#>=}")" ] ;;
-	*) echo "ocfs2: series: '$1' is neither <X.Y nor >=X.Y" >&2; exit 1 ;;
+	*) [ "$(vnum "$kver")" -ge "$(vnum "${1#>=}")" ] ;;
 	esac
 }
 

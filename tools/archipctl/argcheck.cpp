@@ -30,6 +30,9 @@ CLI::Validator size_arg(uint64_t min, uint64_t max, const std::string &range, bo
 				if (v < min || v > max || (pow2 && (v & (v - 1))))
 					throw Error("'" + s + "' is not " +
 						    (pow2 ? "a power of two " : "") + "in " + range);
+				if (!pow2 && v % min)
+					throw Error("'" + s + "' is not a multiple of " +
+						    range.substr(0, range.find('-')) + " in " + range);
 			});
 		},
 		"SIZE");

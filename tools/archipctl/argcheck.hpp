@@ -11,7 +11,8 @@
 namespace archipctl {
 
 // A size ("64K", "10G"; parse_size) from @min to @max bytes, a power of
-// two if @pow2; @range is how the message says the range ("4K-16M").
+// two if @pow2, else a multiple of @min; @range is how the message says
+// the range ("4K-16M").
 CLI::Validator size_arg(uint64_t min, uint64_t max, const std::string &range,
 			bool pow2 = false);
 // A volume's size: a multiple of 512 bytes, at most 1P (check_size).

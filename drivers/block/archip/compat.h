@@ -17,6 +17,9 @@
 #include <linux/uio.h>
 
 /* ARCHIP_KBUILD_VERSION: major << 8 | minor of the kernel built for (Kbuild). */
+#ifndef ARCHIP_KBUILD_VERSION
+#error "ARCHIP_KBUILD_VERSION comes from drivers/block/archip/Kbuild"
+#endif
 #define ARCHIP_KERNEL_AT_LEAST(major, minor) \
 	(ARCHIP_KBUILD_VERSION >= ((major) << 8) + (minor))
 
@@ -85,8 +88,13 @@ static inline int archip_compat_sendpage(struct socket *sock, struct page *page,
 	}
 #endif
 
+/* What is built and tested: 6.1 and 6.12 (6.2-6.10 differ again). */
+#if ARCHIP_KERNEL_AT_LEAST(6, 2) && !ARCHIP_KERNEL_AT_LEAST(6, 11)
+#error "archip builds for Linux 6.1 and 6.11 or later (6.12 LTS)"
+#endif
+
 /*
- * 6.9-6.11: a disk's limits and features are given at allocation (struct
+ * 6.11: a disk's limits and features are given at allocation (struct
  * queue_limits, BLK_FEAT_*; the blk_queue_* setters and queue flags went).
  * @lim: the limits; @stable: pages must not change while written.  Write
  * cache off and non-rotational on both.

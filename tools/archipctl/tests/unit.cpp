@@ -341,7 +341,9 @@ int main()
 		   err.find("power of two in 4K-1G") != std::string::npos,
 		   "--object-size 3M: not a power of two, the range named");
 		ok(!parse({"--max-io", "32M"}, err) && err.find("--max-io") != std::string::npos &&
-		   err.find("4K-16M") != std::string::npos, "--max-io 32M: out of 4K-16M");
+		   err.find("4K-16M") != std::string::npos &&
+		   !parse({"--max-io", "5000"}, err) && err.find("multiple of 4K") != std::string::npos,
+		   "--max-io 32M: out of 4K-16M; 5000: not a multiple of 4K");
 		ok(!parse({"--listen", "storage1"}, err) && err.find("--listen") != std::string::npos &&
 		   !parse({"--server", "a,b:99999"}, err) && err.find("--server") != std::string::npos &&
 		   err.find("PORT 1-65535") != std::string::npos,
