@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <netdb.h>
@@ -105,8 +106,23 @@ struct MapOpts {
 	uint32_t queues = 0, depth = 0, loss = 0, io_timeout = 0;
 };
 
+// Where udev runs, 60-archip.rules names the device (/dev/archip/NAME,
+// which systemd then sees, and a read-write map keeps it over a read-only
+// one); archipctl only waits for it.  Without udev (the lab's VMs) it
+// makes the link itself.
+bool udev_names()
+{
+	return access("/run/udev/control", F_OK) == 0;
+}
+
 void symlink_name(const std::string &vol, const std::string &dev)
 {
+	if (udev_names()) {
+		if (std::system("udevadm settle --timeout=10 >/dev/null 2>&1"))
+			std::cerr << "archipctl: warning: udev has not named /dev/" << dev
+				  << " within 10 s\n";
+		return;
+	}
 	mkdir("/dev/archip", 0755);
 	std::string link = "/dev/archip/" + vol;
 	unlink(link.c_str());
@@ -176,7 +192,8 @@ void unmap(const MapOpts &o)
 			nla_put_flag(m, ARCHIP_BLK_A_FORCE);
 		nl.call(m, "unmap " + t);
 		std::string link = "/dev/archip/" + d.volume;
-		unlink(link.c_str());
+		if (!udev_names())
+			unlink(link.c_str());
 		out.say(Json{{"unmapped", "/dev/" + d.device}, {"volume", d.volume}},
 			"unmapped /dev/" + d.device + " (" + d.volume + ")\n");
 		return;
