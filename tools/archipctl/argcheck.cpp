@@ -69,19 +69,7 @@ CLI::Validator hostport_list_arg()
 {
 	return CLI::Validator(
 		[](std::string &s) {
-			return refused([&] {
-				size_t start = 0;
-				for (;;) {
-					size_t comma = s.find(',', start);
-					parse_hostport(s.substr(start, comma == std::string::npos ?
-									   std::string::npos :
-									   comma - start),
-						       ARCHIP_DEFAULT_PORT);
-					if (comma == std::string::npos)
-						break;
-					start = comma + 1;
-				}
-			});
+			return refused([&] { parse_hostport_list(s, ARCHIP_DEFAULT_PORT); });
 		},
 		"HOST[:PORT],...");
 }

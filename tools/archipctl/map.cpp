@@ -38,14 +38,9 @@ void need_root()
 // "host[:port],..." to "A.B.C.D:PORT,..." for the kernel.
 std::string resolve_servers(const std::string &list)
 {
-	std::string outs, item;
-	size_t start = 0;
+	std::string outs;
 
-	while (start <= list.size()) {
-		size_t comma = list.find(',', start);
-		item = list.substr(start, comma == std::string::npos ? std::string::npos
-								    : comma - start);
-		HostPort hp = parse_hostport(item, ARCHIP_DEFAULT_PORT);
+	for (const HostPort &hp : parse_hostport_list(list, ARCHIP_DEFAULT_PORT)) {
 		struct addrinfo hints = {}, *ai = nullptr;
 		hints.ai_family = AF_INET;
 		if (getaddrinfo(hp.host.c_str(), nullptr, &hints, &ai) || !ai)
@@ -55,9 +50,6 @@ std::string resolve_servers(const std::string &list)
 		outs += (outs.empty() ? "" : ",") + format_ipv4(sin->sin_addr.s_addr) + ":" +
 			std::to_string(hp.port);
 		freeaddrinfo(ai);
-		if (comma == std::string::npos)
-			break;
-		start = comma + 1;
 	}
 	return outs;
 }

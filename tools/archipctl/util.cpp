@@ -27,6 +27,22 @@ HostPort parse_hostport(const std::string &s, uint16_t default_port)
 	return hp;
 }
 
+std::vector<HostPort> parse_hostport_list(const std::string &s, uint16_t default_port)
+{
+	std::vector<HostPort> v;
+	size_t start = 0;
+
+	for (;;) {
+		size_t comma = s.find(',', start);
+		v.push_back(parse_hostport(s.substr(start, comma == std::string::npos ?
+							   std::string::npos : comma - start),
+					   default_port));
+		if (comma == std::string::npos)
+			return v;
+		start = comma + 1;
+	}
+}
+
 uint64_t parse_size(const std::string &s)
 {
 	size_t i = 0;

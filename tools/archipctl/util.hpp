@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace archipctl {
 
@@ -31,6 +32,8 @@ struct HostPort {
 
 // "HOST[:PORT]" (IPv4 address or name); throws Error(EXIT_USAGE).
 HostPort parse_hostport(const std::string &s, uint16_t default_port);
+// "HOST[:PORT],HOST[:PORT]...", each as parse_hostport.
+std::vector<HostPort> parse_hostport_list(const std::string &s, uint16_t default_port);
 // "4096", "64K", "1M", "10G" (binary units); throws Error(EXIT_USAGE).
 uint64_t parse_size(const std::string &s);
 // Dotted-quad IPv4 to network-order u32; throws Error(EXIT_USAGE).
