@@ -45,7 +45,7 @@ servers_start() {
 	done
 }
 
-if ! out=$("$LABCMD" up -s 2 -H 2 -o noopenlocks,nowritelocks 2>&1) ||
+if ! out=$("$LABCMD" up $LAB_REUSE -s 2 -H 2 -o noopenlocks,nowritelocks 2>&1) ||
    ! out=$(servers_start s1 s2 2>&1 && lab h1 "modprobe archip_blk" && lab h2 "modprobe archip_blk"); then
 	ktap_fail "lab up: 2 storage nodes, 2 hypervisors, servers and archip_blk"
 	ktap_diag <<<"$out"

@@ -9,9 +9,12 @@ use_lab
 CTL="$B/archipctl"
 MB=${IMG_MB:-256}	# the image: MB MiB and 3 sectors (IMG_MB=1024: the 1 GiB)
 # The SAN must hold the image once (its zeros and repeats are not stored).
-export ARCHIP_SAN_SIZE=${ARCHIP_SAN_SIZE:-$(( (MB * 2 + 1024) / 1024 ))G}
+# Twice the image and 1 GiB, and at least the lab's default 2 GiB (a lab of
+# that size is reused from the test before).
+SANG=$(( (MB * 2 + 1024 + 1023) / 1024 )); [ "$SANG" -ge 2 ] || SANG=2
+export ARCHIP_SAN_SIZE=${ARCHIP_SAN_SIZE:-${SANG}G}
 IMG=$(mktemp /tmp/archip-image.XXXXXX)
-trap '"$LABCMD" down >/dev/null 2>&1; rm -f "$IMG"' EXIT
+trap 'lab_post_mortem; lab_release; rm -f "$IMG"' EXIT
 VIMG=/.host$IMG	# the lab's nodes see the host's /tmp there
 
 ktap_plan 15

@@ -6,7 +6,7 @@
 export ARCHIP_LAB=$(mktemp -d)
 trap 'rm -rf "$ARCHIP_LAB"' EXIT
 
-ktap_plan 4
+ktap_plan 5
 
 refused() {
 	local desc=$1 want=$2 out rc
@@ -24,6 +24,7 @@ refused() {
 refused "run on a node that does not exist" "no node 'x9'" "$LABCMD" run x9 true
 refused "up with zero storage nodes" "need 1-8 storage" "$LABCMD" up -s 0
 refused "up with an unknown argument" "unknown argument '--bogus'" "$LABCMD" up --bogus
+refused "park with no lab up" "no lab to park" "$LABCMD" park
 refused "an unknown command prints usage" "usage: archip-lab" "$LABCMD" frobnicate
 
 ktap_finish

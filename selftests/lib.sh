@@ -17,7 +17,8 @@ STORE=$SAN/store
 _ktap_n=0
 _ktap_fail=0
 
-ktap_plan() { echo "TAP version 13"; echo "1..$1"; }
+_ktap_plan=-1
+ktap_plan() { _ktap_plan=$1; echo "TAP version 13"; echo "1..$1"; }
 ktap_pass() { _ktap_n=$((_ktap_n + 1)); echo "ok $_ktap_n - $*"; }
 ktap_fail() { _ktap_n=$((_ktap_n + 1)); _ktap_fail=$((_ktap_fail + 1)); echo "not ok $_ktap_n - $*"; }
 ktap_skip() { _ktap_n=$((_ktap_n + 1)); echo "ok $_ktap_n - $1 # SKIP $2"; }
@@ -83,9 +84,19 @@ expect_err() {
 # use_lab: run this test's VMs in the selftests' lab, torn down on exit.
 # If a check failed, each node's last console lines go into the output
 # first (the next program's lab overwrites them; CI keeps only the log).
+# Under run.sh (ARCHIP_LAB_SHARE=1) a lab whose every check passed is
+# parked instead, and the next program's 'up' ($LAB_REUSE) resets and
+# reuses it when it asks for the same VMs: one boot for several programs.
 use_lab() {
 	export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
-	trap 'lab_post_mortem; "$LABCMD" down >/dev/null 2>&1' EXIT
+	trap 'lab_post_mortem; lab_release' EXIT
+}
+LAB_REUSE=$([ "${ARCHIP_LAB_SHARE:-0}" = 1 ] && echo --reuse)
+lab_release() {
+	if [ -n "$LAB_REUSE" ] && [ "$_ktap_fail" = 0 ] && [ "$_ktap_n" = "$_ktap_plan" ]; then
+		"$LABCMD" park >/dev/null 2>&1 && return
+	fi
+	"$LABCMD" down >/dev/null 2>&1
 }
 lab_post_mortem() {
 	local c
@@ -104,7 +115,7 @@ lab_post_mortem() {
 up_lab() {
 	local h=$1 opts=$2 mem=${3:-} out hs
 	hs=$(seq -f 'h%g' -s ' ' 1 "$h")
-	if ! out=$("$LABCMD" up -s 2 -H "$h" -o "$opts" ${mem:+--mem "$mem"} 2>&1); then
+	if ! out=$("$LABCMD" up $LAB_REUSE -s 2 -H "$h" -o "$opts" ${mem:+--mem "$mem"} 2>&1); then
 		ktap_fail "lab up: 2 storage nodes (OCFS2) + $h hypervisor(s)"
 		ktap_diag <<<"$out"
 		exit 1

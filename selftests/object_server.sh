@@ -9,7 +9,7 @@ use_lab
 
 ktap_plan 31
 
-if ! out=$("$LABCMD" up -s 2 -H 1 -o noopenlocks,nowritelocks 2>&1); then
+if ! out=$("$LABCMD" up $LAB_REUSE -s 2 -H 1 -o noopenlocks,nowritelocks 2>&1); then
 	ktap_fail "lab up: 2 storage nodes with OCFS2 (noopenlocks,nowritelocks) + 1 hypervisor"
 	ktap_diag <<<"$out"
 	exit 1

@@ -9,6 +9,13 @@ set -u
 cd "$(dirname "$0")"
 progs=${*:-$(make -s --no-print-directory print-progs)}
 pass=0 fail=0 skip=0
+# Programs that ask for the same VMs share one boot (selftests/lib.sh,
+# use_lab): a program that passed parks its lab for the next; after one
+# that did not, and at the end, the lab goes down.
+export ARCHIP_LAB_SHARE=${ARCHIP_LAB_SHARE:-1}
+export ARCHIP_LAB=${ARCHIP_LAB:-$(cd .. && pwd)/.cache/lab-selftest}
+lab_down() { ../tools/lab/archip-lab down >/dev/null 2>&1 || true; }
+trap lab_down EXIT
 for p in $progs; do
 	echo "# ---- $p"
 	start=$(date +%s)
@@ -27,6 +34,7 @@ for p in $progs; do
 		echo "not ok - $p: exited $rc with no failed check"
 		F=$((F + 1))
 	fi
+	[ "$F" = 0 ] && [ "$rc" = 0 ] || lab_down
 	echo "# $p: $P passed, $F failed, $S skipped in $(( $(date +%s) - start ))s"
 	pass=$((pass + P)) fail=$((fail + F)) skip=$((skip + S))
 	rm -f "$out"
