@@ -76,9 +76,15 @@ else
 fi
 
 rel=$(cat "$REPO/VERSION")
-check "archipctl --version (exit 0) and both modules' modinfo name release $rel" bash -c "
+check "archipctl --version (exit 0, --json before or after it too) and both modules' modinfo name release $rel" bash -c "
 	set -o pipefail
 	'$B/archipctl' --version | sed -n 1p | grep -qx 'archipctl $rel\(+g[0-9a-f]*\)\?' &&
+	for a in '--json --version' '--version --json'; do
+		'$B/archipctl' \$a | python3 -c 'import json, re, sys; v = json.load(sys.stdin)
+assert re.fullmatch(r\"$rel(\\+g[0-9a-f]*)?\", v[\"archipctl\"]), v
+assert all(isinstance(v[k], int) for k in (\"wire_protocol\", \"volume_format\")), v
+assert set(v[\"netlink\"]) == {\"archip_srv\", \"archip_blk\"}, v' || exit 1
+	done &&
 	test \"\$(modinfo -F version '$REPO/drivers/block/archip/archip_blk.ko')\" = '$rel' &&
 	test \"\$(modinfo -F version '$REPO/drivers/block/archip/archip_srv.ko')\" = '$rel'"
 

@@ -16,18 +16,34 @@
 
 using namespace archipctl;
 
+// What this archipctl speaks: its release and the versions of the wire
+// protocol, the volume format and the two netlink families.
+static Json version_json()
+{
+	return Json{{"archipctl", ARCHIP_VERSION},
+		    {"wire_protocol", ARCHIP_PROTO_VERSION},
+		    {"volume_format", ARCHIP_VOL_VERSION},
+		    {"volume_formats_read", Json::array({ARCHIP_VOL_VERSION_1, ARCHIP_VOL_VERSION})},
+		    {"netlink", {{"archip_srv", ARCHIP_SRV_GENL_VERSION},
+				 {"archip_blk", ARCHIP_BLK_GENL_VERSION}}}};
+}
+
+static std::string version_text(const Json &v)
+{
+	return "archipctl " + v["archipctl"].get<std::string>() + "\n" +
+	       "wire protocol " + text(v["wire_protocol"]) +
+	       ", volume format " + text(v["volume_format"]) +
+	       " (reads " + text(v["volume_formats_read"][0]) + ")" +
+	       ", netlink archip_srv " + text(v["netlink"]["archip_srv"]) +
+	       " archip_blk " + text(v["netlink"]["archip_blk"]);
+}
+
 int main(int argc, char **argv)
 {
 	CLI::App app{"archipctl: manage archip object servers, volumes and mappings", "archipctl"};
 
 	app.require_subcommand(1);
-	app.set_version_flag("--version",
-			     "archipctl " ARCHIP_VERSION "\n"
-			     "wire protocol " + std::to_string(ARCHIP_PROTO_VERSION) +
-			     ", volume format " + std::to_string(ARCHIP_VOL_VERSION) +
-			     " (reads " + std::to_string(ARCHIP_VOL_VERSION_1) + ")" +
-			     ", netlink archip_srv " + std::to_string(ARCHIP_SRV_GENL_VERSION) +
-			     " archip_blk " + std::to_string(ARCHIP_BLK_GENL_VERSION));
+	app.set_version_flag("--version", version_text(version_json()));
 	// Global options may come anywhere on the command line.
 	app.fallthrough();
 	app.add_flag("--json", out.json, "machine-readable JSON output");
@@ -52,7 +68,14 @@ int main(int argc, char **argv)
 	}
 	try {
 		app.parse(argc, argv);
-	} catch (const CLI::Success &e) {	// --help, --version
+	} catch (const CLI::CallForVersion &e) {
+		// --version as CLI11 meets it, with --json anywhere on the line
+		// (CLI11 stops before it has set the flag).
+		for (int i = 1; i < argc; i++)
+			out.json |= std::string(argv[i]) == "--json";
+		out.emit(version_json(), [](const Json &v) { std::cout << version_text(v) << "\n"; });
+		return EXIT_OK;
+	} catch (const CLI::Success &e) {	// --help
 		return app.exit(e);
 	} catch (const CLI::ParseError &e) {
 		app.exit(e);
