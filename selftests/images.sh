@@ -14,7 +14,7 @@ MB=${IMG_MB:-256}	# the image: MB MiB and 3 sectors (IMG_MB=1024: the issue's 1 
 SANG=$(( (MB * 2 + 1024 + 1023) / 1024 )); [ "$SANG" -ge 2 ] || SANG=2
 export ARCHIP_SAN_SIZE=${ARCHIP_SAN_SIZE:-${SANG}G}
 IMG=$(mktemp /tmp/archip-image.XXXXXX)
-trap 'lab_post_mortem; lab_release; rm -f "$IMG"' EXIT
+trap 'lab_exit; rm -f "$IMG"' EXIT
 VIMG=/.host$IMG	# the lab's nodes see the host's /tmp there
 
 ktap_plan 15

@@ -89,8 +89,11 @@ expect_err() {
 # reuses it when it asks for the same VMs: one boot for several programs.
 use_lab() {
 	export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
-	trap 'lab_post_mortem; lab_release' EXIT
+	trap lab_exit EXIT
 }
+# lab_exit: what a test's EXIT trap runs for its lab (a test with more to
+# clean up calls it from its own trap).
+lab_exit() { lab_post_mortem; lab_release; }
 LAB_REUSE=$([ "${ARCHIP_LAB_SHARE:-0}" = 1 ] && echo --reuse)
 lab_release() {
 	if [ -n "$LAB_REUSE" ] && [ "$_ktap_fail" = 0 ] && [ "$_ktap_n" = "$_ktap_plan" ]; then

@@ -98,18 +98,24 @@ on h1 "rm -f /tmp/k.rc; (fio --name=k --filename=/mnt/demo/k --size=32M --rw=ran
 	d=/sys/block/\$(basename \$(readlink -f /dev/archip/demo))/archip
 	w0=\$(grep writes \$d/counters | cut -d' ' -f2)
 	for i in \$(seq 240); do test \$(grep writes \$d/counters | cut -d' ' -f2) -ge \$((w0 + 1000)) && break; sleep 0.5; done
+	test \$(grep writes \$d/counters | cut -d' ' -f2) -ge \$((w0 + 1000)) || { echo 'fio wrote too little in 120 s'; exit 1; }
 	echo fio under way: \$(( \$(grep writes \$d/counters | cut -d' ' -f2) - w0 )) writes through \$(cat \$d/server)"
 "$LABCMD" kill s1
 t0=$(date +%s)
 echo "s1 killed; waiting for the cluster to evict it (o2cb dead time 60 s) and the volume to reconnect to s2"
 dev="/sys/block/\$(basename \$(readlink -f /dev/archip/demo))/archip"
+back=0
 for i in $(seq 180); do
-	"$LABCMD" run h1 "grep -qx live $dev/state && test \$(grep reconnects $dev/counters | cut -d' ' -f2) -ge 1" && break
+	"$LABCMD" run h1 "grep -qx live $dev/state && test \$(grep reconnects $dev/counters | cut -d' ' -f2) -ge 1" &&
+		{ back=1; break; }
 	sleep 1
 done
+[ $back = 1 ] || { echo "demo: I/O did not come back within 180 s of the kill" >&2; exit 1; }
 echo "I/O back after $(( $(date +%s) - t0 )) s, through $("$LABCMD" run h1 "cat $dev/server")"
 on h1 "for i in \$(seq 300); do test -e /tmp/k.rc && break; sleep 1; done
-	echo fio verify: exit \$(cat /tmp/k.rc), \$(cut -d';' -f5 /tmp/k | tail -1) errors, every block written before and after the kill read back and checked"
+	test -e /tmp/k.rc || { echo 'fio did not end within 300 s'; exit 1; }
+	echo fio verify: exit \$(cat /tmp/k.rc), \$(cut -d';' -f5 /tmp/k | tail -1) errors, every block written before and after the kill read back and checked
+	test \$(cat /tmp/k.rc) = 0 && test \"\$(cut -d';' -f5 /tmp/k | tail -1)\" = 0"
 
 step "object server counters on s2"
 on s2 "$CTL server status | head -4"
