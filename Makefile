@@ -17,13 +17,19 @@
 #   make bench-placement  new objects on two storage nodes, store layout 1 vs 2
 #   make debug-kernel  the lab's KASAN/lockdep kernel (once per machine);
 #                  then ARCHIP_KERNEL=debug make test runs the suite on it
+#   ARCHIP_KERNEL=6.12 make test  the same on Debian 12's 6.12 LTS kernel
+#                  (fetched by 'make deps' when ARCHIP_KERNEL=6.12)
 #
 # KDIR=/lib/modules/$(uname -r)/build builds for another kernel (a real
 # host); by default we build for the lab kernel picked by 'make deps'.
 
 CACHE ?= $(CURDIR)/.cache
-# ARCHIP_KERNEL=debug: build for (and test on) the lab's debug kernel.
-KSUFFIX := $(if $(filter debug,$(ARCHIP_KERNEL)),-debug)
+# ARCHIP_KERNEL=debug: build for (and test on) the lab's debug kernel;
+# ARCHIP_KERNEL=6.12: Debian's 6.12 LTS.  Unset (or 6.1): Debian's 6.1.
+ifneq ($(filter-out debug 6.1 6.12,$(ARCHIP_KERNEL)),)
+$(error ARCHIP_KERNEL=$(ARCHIP_KERNEL): known are 6.1 (the default), debug and 6.12)
+endif
+KSUFFIX := $(if $(filter debug,$(ARCHIP_KERNEL)),-debug)$(if $(filter 6.12,$(ARCHIP_KERNEL)),-6.12)
 KENV := $(CACHE)/kernel$(KSUFFIX).env
 -include $(KENV)
 KDIR ?= /lib/modules/$(KVER)/build
@@ -40,6 +46,9 @@ deps:
 
 $(CACHE)/kernel.env:
 	@bash tools/lab/deps.sh
+
+$(CACHE)/kernel-6.12.env:
+	@ARCHIP_KERNEL=6.12 bash tools/lab/deps.sh
 
 # The lab's debug kernel (KASAN, lockdep, KFENCE, kmemleak): built once.
 debug-kernel: $(CACHE)/kernel.env
@@ -116,9 +125,10 @@ bench-scale: deps
 CHECKPATCH = $(BUILD)/checkpatch/scripts/checkpatch.pl
 $(CHECKPATCH): $(CACHE)/kernel.env
 	mkdir -p $(BUILD)/checkpatch
+	top=$$(basename $(KSRC_TAR) .tar.xz) && \
 	tar -xJf $(KSRC_TAR) -C $(BUILD)/checkpatch --strip-components=1 \
-		linux-source-6.1/scripts/checkpatch.pl linux-source-6.1/scripts/spelling.txt \
-		linux-source-6.1/scripts/const_structs.checkpatch
+		$$top/scripts/checkpatch.pl $$top/scripts/spelling.txt \
+		$$top/scripts/const_structs.checkpatch
 	touch $@
 
 checkpatch: $(CHECKPATCH)
