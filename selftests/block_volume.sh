@@ -7,7 +7,7 @@
 use_lab
 CTL="$B/archipctl"
 
-ktap_plan 26
+ktap_plan 27
 
 up_lab 2 noopenlocks,nowritelocks
 
@@ -321,6 +321,60 @@ check "shrinking needs --force; growing works while unmapped" bash -c "
 	lab h1 '$CTL volume create g --size 1G --server $S1' &&
 	expect_err h1 1 'add --force' '$CTL volume resize g --size 512M --server $S1' &&
 	lab h1 '$CTL volume resize g --size 3G --server $S1 && $CTL volume info g --server $S2 | grep -q \"objects *768\"'"
+
+# A host as an operator runs it: udev (systemd-udevd, with the packaged
+# 60-archip.rules) names each device /dev/archip/NAME and
+# /dev/disk/by-id/archip-NAME, archipctl then only waits for it; a
+# read-write map keeps the name over a read-only one of the same volume;
+# archipmap maps a maptab's volumes (as archip-map.service does at boot)
+# and unmaps them.  udev stops at the end: the lab's nodes run without it.
+udev_names() {
+	lab h1 "set -e
+	trap 'udevadm control --exit 2>/dev/null; rm -rf /run/udev /etc/udev/rules.d/60-archip.rules' EXIT
+	bad() { echo \"\$*\"; exit 1; }
+	# name VOL: where /dev/archip/VOL leads ('' if nowhere)
+	name() { readlink -e /dev/archip/\$1 || true; }
+	install -D -m 644 $REPO/tools/systemd/60-archip.rules /etc/udev/rules.d/60-archip.rules
+	/lib/systemd/systemd-udevd --daemon
+	udevadm trigger --action=add --subsystem-match=block
+	udevadm settle -t 60
+	$CTL volume create u1 --size 64M --server $S1
+	$CTL volume create u2 --size 64M --server $S2
+	printf '# volume servers options\\nu1 $S1,$S2\\nu2 $S2 --queues 2\\n' >/tmp/maptab
+	export ARCHIPCTL=$CTL ARCHIP_MAPTAB=/tmp/maptab
+	$REPO/tools/systemd/archipmap map
+	for v in u1 u2; do
+		d=\$(name \$v)
+		test -b \"\$d\" || bad \"/dev/archip/\$v: no device\"
+		grep -qx \$v /sys/block/\${d#/dev/}/archip/volume || bad \"\$d is not \$v\"
+		test \"\$(readlink -e /dev/disk/by-id/archip-\$v)\" = \"\$d\" || bad \"no by-id link for \$v\"
+		echo \"/dev/archip/\$v and by-id -> \$d\"
+	done
+	head -c 8M /dev/urandom >/tmp/u1.data
+	dd if=/tmp/u1.data of=/dev/archip/u1 bs=1M oflag=direct status=none
+	rw=\$(name u1)
+	ro=\$($CTL map u1 --read-only --server $S2)
+	udevadm settle -t 60
+	test \"\$(name u1)\" = \"\$rw\" || bad \"read-only map \$ro took /dev/archip/u1 from \$rw\"
+	echo \"read-only map \$ro: /dev/archip/u1 stays \$rw\"
+	dd if=\$ro bs=1M count=8 iflag=direct status=none | cmp - /tmp/u1.data
+	$CTL unmap \$rw
+	udevadm settle -t 60
+	test \"\$(name u1)\" = \"\$ro\" || bad \"after unmap of \$rw, /dev/archip/u1 -> '\$(name u1)', not \$ro\"
+	echo \"\$rw unmapped: /dev/archip/u1 -> \$ro\"
+	dd if=/dev/archip/u1 bs=1M count=8 iflag=direct status=none | cmp - /tmp/u1.data
+	$CTL unmap \$ro
+	$REPO/tools/systemd/archipmap unmap
+	udevadm settle -t 60
+	for l in /dev/archip/u1 /dev/archip/u2 /dev/disk/by-id/archip-u1 /dev/disk/by-id/archip-u2; do
+		test ! -e \$l || bad \"\$l is left\"
+	done
+	if $CTL --json list | grep -q '\"u[12]\"'; then bad 'still mapped after archipmap unmap'; fi
+	echo 'archipmap unmap: names gone, nothing mapped'
+	$CTL volume remove u1 --server $S1
+	$CTL volume remove u2 --server $S1"
+}
+check_v "udev names /dev/archip/NAME and by-id (read-write over read-only), archipmap maps a maptab and unmaps it; data through the names" udev_names
 
 check "everything unmaps and archip_blk unloads cleanly on both hypervisors" bash -c "
 	$(declare -f lab); LABCMD=$(printf %q "$LABCMD")

@@ -189,7 +189,7 @@ check_v "hypervisor h1 cut off: h2 maps within lease + 10 s, h1 comes back fence
 
 # ------------------------------------- late writes of a dropped connection
 late_write() {
-	local obj p=/sys/module/archip_srv/parameters
+	local obj ended p=/sys/module/archip_srv/parameters
 	head -c 64k /dev/urandom >"$LAB/nodes/h2/share/A" && head -c 64k /dev/urandom >"$LAB/nodes/h2/share/B" || return 1
 	lab h2 "$CTL volume create l --size 64M --server $S2 &&
 		$CTL map l --server $S2,$S1 --queues 1 --io-timeout 6 >/dev/null &&
@@ -205,8 +205,13 @@ late_write() {
 	lab s2 "echo 0 >$p/fault_delay_ms" || return 1
 	wait || return 1
 	lab h2 "dd if=/lab/B of=/dev/archip/l bs=64k oflag=direct status=none" || return 1
-	# Give any straggler time to land (the delay was 20 s).
-	sleep 25
+	lab s2 "dmesg | grep -q 'delayed WRITE $obj ended'" && ended=before || ended=after
+	# The held write goes on 20 s after it began and the server logs how
+	# it ended (refused, or written while its connection still held the
+	# volume); either way it must not land after B.
+	wait_until 40 lab s2 "dmesg | grep -q 'delayed WRITE $obj ended'" ||
+		{ echo "the delayed write on s2 did not end within 40 s"; return 1; }
+	echo "$(lab s2 "dmesg | grep 'delayed WRITE $obj ended' | sed 's/.*injection: //'") ($ended B was acknowledged)"
 	lab h2 "echo 3 >/proc/sys/vm/drop_caches;
 		test \"\$(dd if=/dev/archip/l bs=64k count=1 iflag=direct status=none | sha256sum)\" = \"\$(sha256sum </lab/B)\" &&
 		echo the block holds B, the newest write; grep reconnects $(sysf l)/counters &&

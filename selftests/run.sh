@@ -5,9 +5,17 @@
 # or those named on the command line), each a KTAP producer, and close with
 # the line "N passed, N failed[, N skipped]".  Exits non-zero on any failure,
 # on a program that dies, or on a program whose plan does not match.
+#
+# With no programs named and no ARCHIP_KERNEL set (what 'make test' and CI
+# run), the whole suite runs on Debian's 6.1 kernel and then the core
+# subset TEST_PROGS_6_12 on Debian's 6.12 LTS: the modules are built for
+# 6.12, the subset runs on a 6.12 lab, and the 6.1 modules are built again.
+# ARCHIP_KERNEL=6.12 (or debug) runs the whole suite on that kernel alone.
 set -u
 cd "$(dirname "$0")"
 progs=${*:-$(make -s --no-print-directory print-progs)}
+second=
+[ $# = 0 ] && [ -z "${ARCHIP_KERNEL:-}" ] && second=$(make -s --no-print-directory print-progs-6.12)
 pass=0 fail=0 skip=0
 # Programs that ask for the same VMs share one boot (selftests/lib.sh,
 # use_lab): a program that passed parks its lab for the next; after one
@@ -16,8 +24,11 @@ export ARCHIP_LAB_SHARE=${ARCHIP_LAB_SHARE:-1}
 export ARCHIP_LAB=${ARCHIP_LAB:-$(cd .. && pwd)/.cache/lab-selftest}
 lab_down() { ../tools/lab/archip-lab down >/dev/null 2>&1 || true; }
 trap lab_down EXIT
-for p in $progs; do
-	echo "# ---- $p"
+
+# run_prog PROG [LABEL]: run one program, count its results.
+run_prog() {
+	local p=$1 name=${2:-$1} start out rc P S F plan
+	echo "# ---- $name"
 	start=$(date +%s)
 	out=$(mktemp)
 	timeout "${ARCHIP_TEST_TIMEOUT:-1500}" "./$p" 2>&1 | tee "$out"
@@ -28,17 +39,43 @@ for p in $progs; do
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n1)
 	P=$((P - S))
 	if [ -z "$plan" ] || [ $((P + S + F)) != "$plan" ]; then
-		echo "not ok - $p: ran $((P + S + F)) of ${plan:-?} planned checks (exit $rc)"
+		echo "not ok - $name: ran $((P + S + F)) of ${plan:-?} planned checks (exit $rc)"
 		F=$((F + 1))
 	elif [ "$rc" != 0 ] && [ "$F" = 0 ]; then
-		echo "not ok - $p: exited $rc with no failed check"
+		echo "not ok - $name: exited $rc with no failed check"
 		F=$((F + 1))
 	fi
 	[ "$F" = 0 ] && [ "$rc" = 0 ] || lab_down
-	echo "# $p: $P passed, $F failed, $S skipped in $(( $(date +%s) - start ))s"
+	echo "# $name: $P passed, $F failed, $S skipped in $(( $(date +%s) - start ))s"
 	pass=$((pass + P)) fail=$((fail + F)) skip=$((skip + S))
 	rm -f "$out"
+}
+
+for p in $progs; do
+	run_prog "$p"
 done
+
+if [ -n "$second" ]; then
+	lab_down
+	echo "# ---- Debian's 6.12 LTS kernel: $second"
+	if ! log=$(make -C .. --no-print-directory ARCHIP_KERNEL=6.12 modules 2>&1); then
+		echo "not ok - the modules build for 6.12 (make ARCHIP_KERNEL=6.12 modules)"
+		tail -n 20 <<<"$log" | sed 's/^/# /'
+		fail=$((fail + 1))
+	else
+		for p in $second; do
+			ARCHIP_KERNEL=6.12 run_prog "$p" "$p (6.12)"
+		done
+		lab_down
+	fi
+	# Leave the tree's modules built for the default lab kernel.
+	if ! log=$(make -C .. --no-print-directory modules 2>&1); then
+		echo "not ok - the modules build for 6.1 again (make modules)"
+		tail -n 20 <<<"$log" | sed 's/^/# /'
+		fail=$((fail + 1))
+	fi
+fi
+
 if [ "$skip" != 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else

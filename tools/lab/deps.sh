@@ -37,7 +37,7 @@ PKGS=(build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
       qemu-system-x86 qemu-utils busybox-static ocfs2-tools fio iproute2
       e2fsprogs util-linux procps iputils-ping nbd-client
       libnl-3-dev libnl-genl-3-dev libcli11-dev nlohmann-json3-dev pkg-config g++ cmake
-      python3 man-db groff-base bsdextrautils systemd)
+      python3 man-db groff-base bsdextrautils systemd udev)
 
 # Skip apt entirely when every package is already there (the common case).
 need_install=0
@@ -131,8 +131,15 @@ fetch_kernel() {
 run 'apt-get update', or set $([ "$xy" = 6.1 ] && echo 'ARCHIP_KVER=6.1.0-N-amd64' || echo 'ARCHIP_KVER_612=6.12.N+deb12-amd64') to one listed by 'apt-cache search linux-image-$xy'"
 	say "picked kernel $KVER (Debian $KDEBVER): image, headers and source all match"
 
+	# A KVER keeps its name across Debian revisions (6.1.192-2, -3): what
+	# is cached must be of this one.
 	KROOT="$CACHE/kernel/$KVER"
+	if [ -f "$KROOT/debver" ] && [ "$(cat "$KROOT/debver")" != "$KDEBVER" ]; then
+		say "$KVER cached at Debian $(cat "$KROOT/debver"), not $KDEBVER: fetching it afresh"
+		rm -rf "$KROOT"
+	fi
 	mkdir -p "$KROOT/debs"
+	echo "$KDEBVER" >"$KROOT/debver"
 	if [ "$xy" = 6.1 ]; then
 		KDIR=/lib/modules/$KVER/build
 		if [ ! -d "/usr/src/linux-headers-$KVER" ]; then
@@ -176,6 +183,8 @@ EOT
 	say "kernel $KVER ready: $env"
 }
 
-# 6.1 always: the default lab kernel, the debug kernel's base, checkpatch.
+# 6.1 always: the default lab kernel, the debug kernel's base and
+# checkpatch's source.  6.12 when asked ('make test' does: the suite runs
+# its core subset there too).
 fetch_kernel 6.1 kernel.env
 [ "${ARCHIP_KERNEL:-}" != 6.12 ] || fetch_kernel 6.12 kernel-6.12.env

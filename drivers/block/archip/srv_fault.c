@@ -81,12 +81,13 @@ static bool take_one(unsigned int *count)
 	return took;
 }
 
-int archip_fault_write(const char *name)
+int archip_fault_write(const char *name, bool *delayed)
 {
 	unsigned int ms = READ_ONCE(fault_delay_ms);
 	bool fail = false;
 
-	if (ms && matches(fault_delay_match, name)) {
+	*delayed = ms && matches(fault_delay_match, name);
+	if (*delayed) {
 		pr_info("fault injection: delaying WRITE %s by %u ms\n", name, ms);
 		msleep(ms);
 	}
@@ -95,6 +96,12 @@ int archip_fault_write(const char *name)
 	if (fail)
 		pr_info("fault injection: failing WRITE %s\n", name);
 	return fail ? -EIO : 0;
+}
+
+/* Tests wait for this line instead of sleeping out the delay. */
+void archip_fault_write_done(const char *name, int err)
+{
+	pr_info("fault injection: delayed WRITE %s ended: %d\n", name, err);
 }
 
 bool archip_fault_copy_hold(const char *dst)

@@ -7,10 +7,13 @@
 #ifndef _ARCHIP_SRV_FAULT_H
 #define _ARCHIP_SRV_FAULT_H
 
-/* A WRITE to @name: held fault_delay_ms if it matches fault_delay_match;
- * -EIO for the next fault_fail_count that match fault_fail_match.
+/* A WRITE to @name: held fault_delay_ms if it matches fault_delay_match
+ * (*@delayed set: the caller reports the write's end with
+ * archip_fault_write_done()); -EIO for the next fault_fail_count that
+ * match fault_fail_match.
  */
-int archip_fault_write(const char *name);
+int archip_fault_write(const char *name, bool *delayed);
+void archip_fault_write_done(const char *name, int err);
 /* A COPY to @dst, half of it copied and made stable: held
  * fault_copy_hold_ms if @dst matches fault_copy_match.
  */

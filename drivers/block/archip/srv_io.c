@@ -107,19 +107,24 @@ static int execute(struct archip_srv_io *io)
 
 int archip_srv_io_execute(struct archip_srv_io *io)
 {
+	bool delayed = false;
 	int err;
 
 	if (io->op == ARCHIP_OP_WRITE) {
-		err = archip_fault_write(io->name);
+		err = archip_fault_write(io->name, &delayed);
 		if (err)
-			return err;
+			goto out;
 	}
+	err = -EOPNOTSUPP;
 	if (!op_allowed(io->conn, io->op))
-		return -EOPNOTSUPP;
+		goto out;
 	err = archip_srv_changing_start(io);
 	if (err)
-		return err;
+		goto out;
 	err = execute(io);
 	archip_srv_changing_end(io);
+out:
+	if (delayed)
+		archip_fault_write_done(io->name, err);
 	return err;
 }
