@@ -55,25 +55,28 @@ for p in $progs; do
 	run_prog "$p"
 done
 
+# build DESC MAKEARGS...: the modules, or a failure naming DESC.
+build() {
+	local desc=$1 log
+	shift
+	log=$(make -C .. --no-print-directory "$@" modules 2>&1) && return 0
+	echo "not ok - the modules build for $desc (make $* modules)"
+	tail -n 20 <<<"$log" | sed 's/^/# /'
+	fail=$((fail + 1))
+	return 1
+}
+
 if [ -n "$second" ]; then
 	lab_down
 	echo "# ---- Debian's 6.12 LTS kernel: $second"
-	if ! log=$(make -C .. --no-print-directory ARCHIP_KERNEL=6.12 modules 2>&1); then
-		echo "not ok - the modules build for 6.12 (make ARCHIP_KERNEL=6.12 modules)"
-		tail -n 20 <<<"$log" | sed 's/^/# /'
-		fail=$((fail + 1))
-	else
+	if build 6.12 ARCHIP_KERNEL=6.12; then
 		for p in $second; do
 			ARCHIP_KERNEL=6.12 run_prog "$p" "$p (6.12)"
 		done
 		lab_down
 	fi
 	# Leave the tree's modules built for the default lab kernel.
-	if ! log=$(make -C .. --no-print-directory modules 2>&1); then
-		echo "not ok - the modules build for 6.1 again (make modules)"
-		tail -n 20 <<<"$log" | sed 's/^/# /'
-		fail=$((fail + 1))
-	fi
+	build "6.1 again"
 fi
 
 if [ "$skip" != 0 ]; then

@@ -58,17 +58,13 @@ fi
 # Version of a binary package as the archive offers it (first = newest).
 pkgver() { apt-cache show "$1" 2>/dev/null | sed -n "s/^Version: //p" | head -n1 || true; }
 
-# pick_kver XY: "KVER DEBVER" of the newest image of series XY whose
-# headers and linux-source-XY are at its version.
+# pick_kver XY WANT PATTERN: "KVER DEBVER" of image WANT (or, if empty, the
+# newest whose package name matches PATTERN) whose headers and
+# linux-source-XY are at its version.
 pick_kver() {
-	local xy=$1 kv v srcvers want pattern
+	local xy=$1 want=$2 pattern=$3 kv v srcvers
 	srcvers=$(apt-cache madison "linux-source-$xy" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}')
 	[ -n "$srcvers" ] || { say "no linux-source-$xy in the apt archive"; return 1; }
-	if [ "$xy" = 6.1 ]; then
-		want=${ARCHIP_KVER:-} pattern='^linux-image-6\.1\.0-[0-9]+-amd64$'
-	else
-		want=${ARCHIP_KVER_612:-} pattern='^linux-image-6\.12\.[0-9]+\+deb12-amd64$'
-	fi
 	if [ -n "$want" ]; then
 		set -- "$want"
 	else
@@ -111,10 +107,12 @@ unpack_headers() {
 	echo "$kdir"
 }
 
-# fetch XY ENVFILE: pick, fetch and describe one kernel of series XY.
+# fetch_kernel XY ENVFILE WANTVAR FORM PATTERN: pick (the image the
+# variable WANTVAR names, of the form FORM, or the newest whose package
+# matches PATTERN), fetch and describe one kernel of series XY.
 fetch_kernel() {
-	local xy=$1 env=$CACHE/$2 KVER KDEBVER KDIR KROOT want
-	want=$([ "$xy" = 6.1 ] && echo "${ARCHIP_KVER:-}" || echo "${ARCHIP_KVER_612:-}")
+	local xy=$1 env=$CACHE/$2 wantvar=$3 form=$4 pattern=$5 KVER KDEBVER KDIR KROOT want
+	want=${!wantvar:-}
 	if [ -f "$env" ] && [ -z "${ARCHIP_REPICK:-}" ]; then
 		local KIMAGE= KSRC_TAR=
 		# shellcheck disable=SC1090
@@ -126,9 +124,9 @@ fetch_kernel() {
 		fi
 	fi
 
-	read -r KVER KDEBVER < <(pick_kver "$xy") ||
+	read -r KVER KDEBVER < <(pick_kver "$xy" "$want" "$pattern") ||
 		die "no Debian $xy kernel whose image, headers and linux-source-$xy share one version; \
-run 'apt-get update', or set $([ "$xy" = 6.1 ] && echo 'ARCHIP_KVER=6.1.0-N-amd64' || echo 'ARCHIP_KVER_612=6.12.N+deb12-amd64') to one listed by 'apt-cache search linux-image-$xy'"
+run 'apt-get update', or set $wantvar=$form to one listed by 'apt-cache search linux-image-$xy'"
 	say "picked kernel $KVER (Debian $KDEBVER): image, headers and source all match"
 
 	# A KVER keeps its name across Debian revisions (6.1.192-2, -3): what
@@ -186,5 +184,6 @@ EOT
 # 6.1 always: the default lab kernel, the debug kernel's base and
 # checkpatch's source.  6.12 when asked ('make test' does: the suite runs
 # its core subset there too).
-fetch_kernel 6.1 kernel.env
-[ "${ARCHIP_KERNEL:-}" != 6.12 ] || fetch_kernel 6.12 kernel-6.12.env
+fetch_kernel 6.1 kernel.env ARCHIP_KVER 6.1.0-N-amd64 '^linux-image-6\.1\.0-[0-9]+-amd64$'
+[ "${ARCHIP_KERNEL:-}" != 6.12 ] ||
+	fetch_kernel 6.12 kernel-6.12.env ARCHIP_KVER_612 6.12.N+deb12-amd64 '^linux-image-6\.12\.[0-9]+\+deb12-amd64$'
