@@ -77,7 +77,7 @@ ocfs2: $(OCFS2_SRC)/.stamp
 		$(BUILD)/ocfs2$(KSUFFIX)/
 
 tools:
-	@$(MAKE) --no-print-directory -C tools/archipctl
+	@$(MAKE) --no-print-directory -j$$(nproc) -C tools/archipctl
 
 # archipctl, archip-obj, the man pages and the bash completion (DESTDIR,
 # PREFIX=/usr); the modules are not installed by this yet.

@@ -124,7 +124,7 @@ for k in "" -6.12; do
 		rsync -a --exclude='*.o' --exclude='*.ko' --exclude='*.mod' --exclude='*.mod.c' \
 			--exclude='.*.cmd' --exclude='*.order' --exclude='*.symvers' \
 			'$REPO/Kbuild' '$REPO/VERSION' '$REPO/include' '$REPO/drivers' '$tmp/w1$k/' || exit 1
-		out=\$(make -C \"\$KDIR\" M='$tmp/w1$k' W=1 modules 2>&1) || { echo \"\$out\" | tail -n 20; exit 1; }
+		out=\$(make -j\$(nproc) -C \"\$KDIR\" M='$tmp/w1$k' W=1 modules 2>&1) || { echo \"\$out\" | tail -n 20; exit 1; }
 		if grep -iE 'warning|error' <<<\"\$out\"; then exit 1; fi
 		for m in archip_srv archip_blk; do
 			test \"\$(modinfo -F vermagic '$tmp/w1$k/drivers/block/archip/'\$m.ko | cut -d' ' -f1)\" = \"\$KVER\" || exit 1

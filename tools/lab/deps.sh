@@ -37,7 +37,8 @@ PKGS=(build-essential bc bison flex libelf-dev libssl-dev dwarves kmod cpio
       qemu-system-x86 qemu-utils busybox-static ocfs2-tools fio iproute2
       e2fsprogs util-linux procps iputils-ping nbd-client
       libnl-3-dev libnl-genl-3-dev libcli11-dev nlohmann-json3-dev pkg-config g++ cmake
-      python3 man-db groff-base bsdextrautils systemd udev)
+      python3 man-db groff-base bsdextrautils systemd udev
+      debhelper dh-dkms dkms)
 
 # Skip apt entirely when every package is already there (the common case).
 need_install=0

@@ -29,6 +29,12 @@ case $REPO in
 	;;
 esac
 mkdir -p /dev/pts /dev/shm
+# The links every real host's /dev has (udev or systemd make them; a bare
+# devtmpfs does not): bash's <(...) and dkms need /dev/fd.
+ln -sfn /proc/self/fd /dev/fd
+ln -sf /proc/self/fd/0 /dev/stdin
+ln -sf /proc/self/fd/1 /dev/stdout
+ln -sf /proc/self/fd/2 /dev/stderr
 mount -t devpts devpts /dev/pts
 mount -t tmpfs shm /dev/shm
 mount -t debugfs debugfs /sys/kernel/debug
