@@ -36,7 +36,7 @@ KENV := $(CACHE)/kernel$(KSUFFIX).env
 KDIR ?= /lib/modules/$(KVER)/build
 BUILD := $(CURDIR)/build
 OCFS2_SRC := $(BUILD)/ocfs2-src$(KSUFFIX)
-OCFS2_PATCHES := $(wildcard fs/ocfs2/patches/*.patch) fs/ocfs2/series fs/ocfs2/prepare.sh
+OCFS2_PATCHES := $(wildcard fs/ocfs2/patches/*.patch) fs/ocfs2/series fs/ocfs2/prepare.sh VERSION
 
 .PHONY: all deps modules archip ocfs2 tools install deb test demo bench-ocfs2 bench-objects bench-block bench-placement bench-scale checkpatch clean debug-kernel
 

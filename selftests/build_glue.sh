@@ -102,7 +102,7 @@ else
 fi
 
 rel=$(cat "$REPO/VERSION")
-check "archipctl --version (exit 0, --json before or after it too) and both modules' modinfo name release $rel" bash -c "
+check "archipctl --version (exit 0, --json before or after it too) and both modules' modinfo name release $rel, the OCFS2 ones archip-$rel" bash -c "
 	set -o pipefail
 	'$B/archipctl' --version | sed -n 1p | grep -qx 'archipctl $rel\(+g[0-9a-f]*\)\?' &&
 	for a in '--json --version' '--version --json'; do
@@ -112,7 +112,9 @@ assert all(isinstance(v[k], int) for k in (\"wire_protocol\", \"volume_format\")
 assert set(v[\"netlink\"]) == {\"archip_srv\", \"archip_blk\"}, v' || exit 1
 	done &&
 	test \"\$(modinfo -F version '$REPO/drivers/block/archip/archip_blk.ko')\" = '$rel' &&
-	test \"\$(modinfo -F version '$REPO/drivers/block/archip/archip_srv.ko')\" = '$rel'"
+	test \"\$(modinfo -F version '$REPO/drivers/block/archip/archip_srv.ko')\" = '$rel' &&
+	test \"\$(modinfo -F version '$REPO/build/ocfs2$KS/ocfs2.ko')\" = 'archip-$rel' &&
+	test \"\$(modinfo -F version '$REPO/build/ocfs2$KS/ocfs2_nodemanager.ko')\" = 'archip-$rel'"
 
 # Both kernels archip supports (compat.h): the modules build W=1 with no
 # warning for each, in a copy (the tree's .ko files are the lab kernel's).

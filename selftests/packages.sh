@@ -112,6 +112,7 @@ INSTALL="set -e
 	for m in archip_srv archip_blk ocfs2 ocfs2_nodemanager; do
 		modinfo -n \$m | grep -q '^/lib/modules/$KVER/updates/dkms/'\$m'\.ko' || { echo \"\$m: \$(modinfo -n \$m)\"; exit 1; }
 	done
+	test \"\$(modinfo -F version ocfs2)\" = archip-$VER
 	test \"\$(command -v archipctl)\" = /usr/sbin/archipctl
 	archipctl --version | grep -q '^archipctl $VER'
 	test \"\$(man -w archipctl)\" = /usr/share/man/man8/archipctl.8.gz
