@@ -59,7 +59,8 @@ build_debs() {
 check_v "make deb: archipctl (tools, units enabled not started, udev rule, man pages, completion) and archip-dkms (source, dkms.conf)" \
 	build_debs
 
-# DKMS itself, in a private tree (nothing of the host's own DKMS state).
+# DKMS itself, in a private tree (of the host's own DKMS state only the
+# signing key it makes once, /var/lib/dkms/mok.key, is used).
 dkms_binaries() {
 	local d=$tmp/dkms m
 	local opts=(-m archip -v "$VER" -k "$KVER" --dkmstree "$d/tree" --sourcetree "$d/root/usr/src"
