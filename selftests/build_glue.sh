@@ -5,10 +5,7 @@
 # series, the module it builds, style.  For the kernel the suite runs on:
 # Debian's 6.1 (and the debug kernel built from it), or ARCHIP_KERNEL=6.12.
 . "$(dirname "$0")/lib.sh"
-CACHE=${ARCHIP_CACHE:-$REPO/.cache}
-KS=$([ "${ARCHIP_KERNEL:-}" = 6.12 ] && echo -6.12)
-# shellcheck disable=SC1090
-. "$CACHE/kernel$KS.env"
+load_kernel_env
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -87,6 +87,15 @@ expect_err() {
 # Under run.sh (ARCHIP_LAB_SHARE=1) a lab whose every check passed is
 # parked instead, and the next program's 'up' ($LAB_REUSE) resets and
 # reuses it when it asks for the same VMs: one boot for several programs.
+# load_kernel_env: the picked kernel's variables (KVER, KIMAGE, KDIR,
+# KSRC_TAR, KDEBVER, ...) from the cache that 'make deps' wrote, for
+# ARCHIP_KERNEL's series (6.1 unless it says 6.12); sets CACHE and KS.
+load_kernel_env() {
+	CACHE=${ARCHIP_CACHE:-$REPO/.cache}
+	KS=$([ "${ARCHIP_KERNEL:-}" = 6.12 ] && echo -6.12)
+	# shellcheck disable=SC1090
+	. "$CACHE/kernel$KS.env"
+}
 use_lab() {
 	export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
 	trap lab_exit EXIT

@@ -16,10 +16,7 @@
 # layer for the install, removed at the end.
 . "$(dirname "$0")/lib.sh"
 use_lab
-CACHE=${ARCHIP_CACHE:-$REPO/.cache}
-KS=$([ "${ARCHIP_KERNEL:-}" = 6.12 ] && echo -6.12)
-# shellcheck disable=SC1090
-. "$CACHE/kernel$KS.env"
+load_kernel_env
 VER=$(cat "$REPO/VERSION")
 DEB=$REPO/build/deb
 tmp=$(mktemp -d)
