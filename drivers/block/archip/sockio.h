@@ -106,6 +106,88 @@ static inline int archip_sock_recv_kvec(struct socket *sock, void *data,
 	return archip_sock_recv(sock, &msg, len);
 }
 
+/*
+ * A receive stage: the small pieces of a stream (frame headers, names,
+ * digests, whole replies to writes) come out of one recvmsg that takes
+ * whatever the socket holds, up to the stage's size, so a burst of frames
+ * costs one socket call (one lock_sock, one skb walk) instead of one per
+ * piece; a piece of ARCHIP_STAGE_DIRECT bytes or more that the stage does
+ * not hold yet goes straight to its destination, copied once.  Only the
+ * connection's one receiver uses its stage, and only after the handshake
+ * (which reads exact lengths); archip_stage_reset() whenever the stream
+ * starts afresh.  Without a buffer (@buf NULL: none could be allocated,
+ * or the owner's stage parameter is off) every piece is its own receive,
+ * as before stages.
+ */
+struct archip_stage {
+	u8 *buf;
+	u32 size;
+	u32 pos, end;			/* buf[pos, end) is received, unread */
+};
+
+#define ARCHIP_STAGE_DIRECT	1024
+
+static inline void archip_stage_reset(struct archip_stage *st)
+{
+	st->pos = 0;
+	st->end = 0;
+}
+
+static inline int archip_stage_fill(struct socket *sock,
+				    struct archip_stage *st)
+{
+	struct kvec iov = { .iov_base = st->buf, .iov_len = st->size };
+	struct msghdr msg = { };
+
+	iov_iter_kvec(&msg.msg_iter, ITER_DEST, &iov, 1, st->size);
+	return sock_recvmsg(sock, &msg, MSG_NOSIGNAL);
+}
+
+/* All of @to from the stream: 0, or an error (-ECONNRESET: cut short). */
+static inline int archip_stage_recv(struct socket *sock,
+				    struct archip_stage *st,
+				    struct iov_iter *to)
+{
+	size_t want, n;
+	int got;
+
+	while ((want = iov_iter_count(to))) {
+		if (st->pos < st->end) {
+			n = min_t(size_t, want, st->end - st->pos);
+			if (copy_to_iter(st->buf + st->pos, n, to) != n)
+				return -EFAULT;
+			st->pos += n;
+			continue;
+		}
+		if (!st->buf || want >= ARCHIP_STAGE_DIRECT) {
+			struct msghdr msg = { .msg_iter = *to };
+
+			got = archip_sock_recv(sock, &msg, want);
+			if (!got)
+				iov_iter_advance(to, want);
+			return got;
+		}
+		/* Refill: at least one byte, as many as are there. */
+		got = archip_stage_fill(sock, st);
+		if (got <= 0)
+			return got ? got : -ECONNRESET;
+		st->pos = 0;
+		st->end = got;
+	}
+	return 0;
+}
+
+static inline int archip_stage_recv_kvec(struct socket *sock,
+					 struct archip_stage *st, void *data,
+					 size_t len)
+{
+	struct kvec iov = { .iov_base = data, .iov_len = len };
+	struct iov_iter to;
+
+	iov_iter_kvec(&to, ITER_DEST, &iov, 1, len);
+	return archip_stage_recv(sock, st, &to);
+}
+
 /* Read and drop @len bytes (what a refused frame still carries). */
 static inline int archip_sock_recv_skip(struct socket *sock, u32 len)
 {

@@ -152,13 +152,22 @@ struct file *archip_store_create_open(const struct path *dir,
 	return f;
 }
 
+/*
+ * With O_CREAT: an existing object is opened without it first.  An O_CREAT
+ * open takes the directory's i_rwsem exclusively even when the file is
+ * there (fs/namei.c, open_last_lookups), and 256 objects of a volume share
+ * a directory (layout 2): every WRITE to them queued on it.
+ */
 static struct file *obj_open(struct archip_store *st, const char *name,
 			     int flags)
 {
-	if (flags & O_CREAT)
-		return archip_store_create_open(obj_dir(st, name), name,
-						flags | OBJ_FLAGS, 0644);
-	return file_open_root(obj_dir(st, name), name, flags | OBJ_FLAGS, 0644);
+	const struct path *dir = obj_dir(st, name);
+	struct file *f;
+
+	f = file_open_root(dir, name, (flags & ~O_CREAT) | OBJ_FLAGS, 0);
+	if (f != ERR_PTR(-ENOENT) || !(flags & O_CREAT))
+		return f;
+	return archip_store_create_open(dir, name, flags | OBJ_FLAGS, 0644);
 }
 
 /* -EEXIST if @dir holds @name, 0 if not, or another error. */
