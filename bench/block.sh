@@ -20,9 +20,6 @@
 #             "archip" is what the digests cost
 #   nobatch   archip with the driver's batch_sends=N: each request sent on
 #             its own, no MSG_MORE between frames (what batching buys)
-#   nostage   archip mapped (a third volume) while both modules' rx_stage=N:
-#             every piece of a frame its own socket receive on both sides
-#             (what the receive stage, sockio.h, buys)
 #   volatile  (writes only) archip with the server's sync_writes=N: writes
 #             answered before they are stable, which archip never does; the
 #             gap to "archip" is what durability (an fdatasync per write) costs
@@ -107,18 +104,6 @@ has nodigest && on h1 "export ARCHIP_SERVER=$S1;
 	$CTL volume create bench2 --size $SIZE >/dev/null && $CTL map bench2 --no-digest >/dev/null &&
 	$CTL --json list | grep -q '\"volume\":\"bench2\"[^}]*\"digest\":false' &&
 	dd if=/dev/urandom of=/dev/archip/bench2 bs=1M count=256 oflag=direct status=none" >&2
-# stage KNOB: both modules' rx_stage for the connections opened next.
-stage() {
-	on s1 "echo $1 >/sys/module/archip_srv/parameters/rx_stage" &&
-		on h1 "echo $1 >/sys/module/archip_blk/parameters/rx_stage"
-}
-if has nostage; then
-	stage N
-	on h1 "export ARCHIP_SERVER=$S1;
-	$CTL volume create bench3 --size $SIZE >/dev/null && $CTL map bench3 >/dev/null &&
-	dd if=/dev/urandom of=/dev/archip/bench3 bs=1M count=256 oflag=direct status=none" >&2
-	stage Y
-fi
 has nvme && on h1 "modprobe nvme_tcp &&
 	echo 'transport=tcp,traddr=$S1,trsvcid=4420,nqn=$NQN,hdr_digest,data_digest' >/dev/nvme-fabrics" >&2
 has nvmeplain && on h1 "modprobe nvme_tcp &&
@@ -138,12 +123,10 @@ has nvmeplain && NVMEP=$(on h1 "$CELL nvmedev $NQNP 1")
 fresh() {
 	local f=$SAN/fw-$1-$2.img
 	case $1 in
-	archip | volatile | nodigest | nobatch | nostage)	# a new volume, named after the target
+	archip | volatile | nodigest | nobatch)	# a new volume, named after the target
 		local o=''; [ "$1" = nodigest ] && o=--no-digest
-		[ "$1" = nostage ] && stage N
 		on h1 "export ARCHIP_SERVER=$S1; $CTL volume create fw-$1-$2 --size $SIZE >/dev/null &&
 			$CTL map fw-$1-$2 $o >/dev/null" >&2
-		[ "$1" = nostage ] && stage Y
 		echo "h1 /dev/archip/fw-$1-$2" ;;
 	nvme | nvmeplain)
 		local q=$NQN; [ "$1" = nvme ] || q=$NQNP
@@ -164,7 +147,7 @@ fresh() {
 unfresh() {
 	local f=$SAN/fw-$1-$2.img
 	case $1 in
-	archip | volatile | nodigest | nobatch | nostage)
+	archip | volatile | nodigest | nobatch)
 		on h1 "export ARCHIP_SERVER=$S1; $CTL unmap fw-$1-$2 && $CTL volume remove fw-$1-$2" ;;
 	nvme | nvmeplain)
 		local q=$NQN; [ "$1" = nvme ] || q=$NQNP
@@ -184,7 +167,6 @@ cell() {
 	case $1 in
 	archip | volatile | nobatch) dev=/dev/archip/bench ;;
 	nodigest) dev=/dev/archip/bench2 ;;
-	nostage) dev=/dev/archip/bench3 ;;
 	nvme) dev=$NVME ;;
 	nvmeplain) dev=$NVMEP ;;
 	nbd) dev=/dev/nbd0 ;;
@@ -270,7 +252,7 @@ for t in ${PROFILE:-}; do
 		rm -f "$ps" "$ph"
 	done
 done >"$prof"
-on h1 "$CTL unmap bench; $CTL unmap bench2; $CTL unmap bench3; nbd-client -d /dev/nbd0; rbd device unmap -o noudev bench;
+on h1 "$CTL unmap bench; $CTL unmap bench2; nbd-client -d /dev/nbd0; rbd device unmap -o noudev bench;
 	for c in /sys/class/nvme/nvme*; do echo 1 >\$c/delete_controller; done" >/dev/null 2>&1 || true
 "$LABCMD" check >&2 || echo "bench: WARNING: a node logged a kernel warning" >&2
 

@@ -8,7 +8,6 @@
 #include <linux/blk-mq.h>
 #include <linux/net.h>
 #include <linux/sched/mm.h>
-#include <linux/slab.h>
 #include <linux/uio.h>
 #include <net/sock.h>
 #include <net/tcp.h>
@@ -22,19 +21,10 @@
  * by writing to that very device: it must not recurse into reclaim, and
  * may dip into the reserves (as nbd and nvme-tcp do).
  */
-/* Replies to a burst of requests per receive: ~90 WRITE replies. */
-#define CONN_STAGE	4096
-
-/* Measuring what the receive stage buys (bench/block.sh) is all this is for. */
-static bool rx_stage = true;
-module_param(rx_stage, bool, 0644);
-MODULE_PARM_DESC(rx_stage,
-		 "N, for benchmarks: one socket receive per piece of a reply (no receive stage) on connections opened from now on");
-
 int archip_conn_recv(struct archip_conn *c, void *buf, size_t len)
 {
 	unsigned int noreclaim = memalloc_noreclaim_save();
-	int err = archip_stage_recv_kvec(c->sock, &c->stage, buf, len);
+	int err = archip_sock_recv_kvec(c->sock, buf, len);
 
 	memalloc_noreclaim_restore(noreclaim);
 	return err;
@@ -75,7 +65,7 @@ static int recv_rq(struct archip_conn *c, struct request *rq, u32 off, u32 len)
 		n = min(len, bio->bi_iter.bi_size - off);
 		iov_iter_truncate(&msg.msg_iter, n);
 		noreclaim = memalloc_noreclaim_save();
-		err = archip_stage_recv(c->sock, &c->stage, &msg.msg_iter);
+		err = archip_sock_recv(c->sock, &msg, n);
 		memalloc_noreclaim_restore(noreclaim);
 		if (err)
 			return err;
@@ -133,7 +123,7 @@ static int recv_rq_hashed(struct archip_conn *c, struct request *rq, u32 off,
 		bv.bv_len = n;
 		iov_iter_bvec(&msg.msg_iter, ITER_DEST, &bv, 1, n);
 		noreclaim = memalloc_noreclaim_save();
-		err = archip_stage_recv(c->sock, &c->stage, &msg.msg_iter);
+		err = archip_sock_recv(c->sock, &msg, n);
 		memalloc_noreclaim_restore(noreclaim);
 		if (err)
 			return err;
@@ -373,19 +363,6 @@ int archip_conn_open(struct archip_conn *c, const struct sockaddr_in *addr,
 	if (err)
 		goto out;
 	c->epoch = 0;
-	/*
-	 * The stage (sockio.h) starts empty with the stream; archip_conn_close()
-	 * frees it.  None (no memory, or rx_stage off): every piece of a reply
-	 * is its own receive.
-	 */
-	archip_stage_reset(&c->stage);
-	if (!READ_ONCE(rx_stage)) {
-		kfree(c->stage.buf);
-		c->stage.buf = NULL;
-	} else if (!c->stage.buf) {
-		c->stage.buf = kmalloc(CONN_STAGE, GFP_NOIO);
-		c->stage.size = CONN_STAGE;
-	}
 	/* From now on, waits are bounded by the request timeout instead. */
 	sock->sk->sk_rcvtimeo = MAX_SCHEDULE_TIMEOUT;
 	sock->sk->sk_sndtimeo = MAX_SCHEDULE_TIMEOUT;
@@ -445,7 +422,4 @@ void archip_conn_close(struct archip_conn *c)
 		conn_unhook(c, sock);
 		sock_release(sock);
 	}
-	/* The receiver is the owner, so none is using the stage now. */
-	kfree(c->stage.buf);
-	c->stage.buf = NULL;
 }

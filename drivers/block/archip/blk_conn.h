@@ -11,8 +11,6 @@
 #include <linux/types.h>
 #include <linux/archip.h>
 
-#include "sockio.h"
-
 struct socket;
 struct sock;
 struct archip_key;
@@ -39,8 +37,6 @@ struct archip_conn {
 	bool want_digest;		/* ask for digests (set by the owner) */
 	bool digest;			/* granted: every frame carries them */
 	atomic64_t digest_errors;	/* replies that failed their digest */
-	/* Receives (sockio.h), by the owner: set up by open, freed by close. */
-	struct archip_stage stage;
 	/* Called (softirq) when a full socket has room again; set once. */
 	void (*writable)(struct archip_conn *c);
 	void (*saved_write_space)(struct sock *sk);

@@ -36,7 +36,6 @@
 #include <linux/limits.h>
 #include <linux/archip.h>
 
-#include "sockio.h"
 #include "srv_store.h"
 #include "auth.h"
 
@@ -143,7 +142,6 @@ struct archip_srv_conn {
 	u32 max_io;
 	u32 max_inflight;
 
-	struct archip_stage stage;	/* the receive thread's (sockio.h) */
 	struct mutex send_lock;
 	spinlock_t budget_lock;		/* inflight, inflight_bytes */
 	u32 inflight;

@@ -36,26 +36,19 @@
 #include "sockio.h"
 
 #define CONN_BUDGET		(8u << 20)
-/* A 4 KiB WRITE's whole frame, or a burst of ~100 READ frames, per receive. */
-#define CONN_STAGE		(8u << 10)
-
-/* Measuring what the receive stage buys (bench/block.sh) is all this is for. */
-static bool rx_stage = true;
-module_param(rx_stage, bool, 0644);
-MODULE_PARM_DESC(rx_stage,
-		 "N, for benchmarks: one socket receive per piece of a frame (no receive stage) on connections opened from now on");
 
 static int recv_all(struct archip_srv_conn *c, void *data, size_t len)
 {
-	return archip_stage_recv_kvec(c->sock, &c->stage, data, len);
+	return archip_sock_recv_kvec(c->sock, data, len);
 }
 
 static int recv_buf(struct archip_srv_conn *c, struct archip_buf *buf)
 {
-	struct iov_iter to;
+	struct msghdr msg = { };
 
-	iov_iter_bvec(&to, ITER_DEST, buf->bvec, buf->nr_pages, buf->len);
-	return archip_stage_recv(c->sock, &c->stage, &to);
+	iov_iter_bvec(&msg.msg_iter, ITER_DEST, buf->bvec, buf->nr_pages,
+		      buf->len);
+	return archip_sock_recv(c->sock, &msg, buf->len);
 }
 
 /* ------------------------------------------------------------ digests */
@@ -116,16 +109,9 @@ static int recv_skip(struct archip_srv_conn *c, u32 len, u32 *crc)
 /* ------------------------------------------------------------ replies */
 
 /*
- * Payloads of up to this many pages go out copied, in the one send of
- * their header and digests: one socket call instead of three, for a copy
- * of at most 16 KiB.  Larger ones go by reference, page by page.
- */
-#define REPLY_COPY_PAGES	4
-
-/*
- * The reply: header, then the payload (pages, or @small), each followed
- * by its digest if the connection has them.  @flip: the fault knob's bit
- * flipped in the payload after its digest was taken.
+ * The reply: header, then the payload (pages by reference, or @small),
+ * each followed by its digest if the connection has them.  @flip: the
+ * fault knob's bit flipped in the payload after its digest was taken.
  */
 static void send_reply(struct archip_srv_conn *c, u64 tag, int status,
 		       struct archip_buf *buf, const void *small, u32 small_len,
@@ -140,11 +126,15 @@ static void send_reply(struct archip_srv_conn *c, u64 tag, int status,
 	};
 	__le32 hdgst, ddgst;
 	unsigned int dg = c->digest ? ARCHIP_DIGEST_LEN : 0;
-	bool by_ref = buf && buf->nr_pages > REPLY_COPY_PAGES;
-	struct kvec iov[3 + REPLY_COPY_PAGES];
-	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (by_ref ? MSG_MORE : 0) };
-	unsigned int i, n = 0;
-	size_t total = 0;
+	/* Header and a small payload in one send; pages follow by reference. */
+	struct kvec iov[4] = {
+		{ .iov_base = &rep, .iov_len = sizeof(rep) },
+		{ .iov_base = &hdgst, .iov_len = dg },
+		{ .iov_base = (void *)small, .iov_len = buf ? 0 : small_len },
+		{ .iov_base = &ddgst, .iov_len = !buf && small_len ? dg : 0 },
+	};
+	struct msghdr msg = { .msg_flags = MSG_NOSIGNAL | (buf ? MSG_MORE : 0) };
+	unsigned int i;
 	int err;
 
 	if (dg) {
@@ -155,31 +145,16 @@ static void send_reply(struct archip_srv_conn *c, u64 tag, int status,
 	}
 	if (flip && buf)
 		buf_flip(buf);
-	iov[n++] = (struct kvec){ .iov_base = &rep, .iov_len = sizeof(rep) };
-	if (dg)
-		iov[n++] = (struct kvec){ .iov_base = &hdgst, .iov_len = dg };
-	if (!buf && small_len)
-		iov[n++] = (struct kvec){ .iov_base = (void *)small,
-					  .iov_len = small_len };
-	/* archip_buf_alloc()'s pages are never highmem. */
-	for (i = 0; buf && !by_ref && i < buf->nr_pages; i++)
-		iov[n++] = (struct kvec){
-			.iov_base = page_address(buf->bvec[i].bv_page) +
-				    buf->bvec[i].bv_offset,
-			.iov_len = buf->bvec[i].bv_len };
-	if (dg && (buf || small_len) && !by_ref)
-		iov[n++] = (struct kvec){ .iov_base = &ddgst, .iov_len = dg };
-	for (i = 0; i < n; i++)
-		total += iov[i].iov_len;
-	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, n, total);
+	iov_iter_kvec(&msg.msg_iter, ITER_SOURCE, iov, ARRAY_SIZE(iov),
+		      iov[0].iov_len + iov[1].iov_len + iov[2].iov_len + iov[3].iov_len);
 	mutex_lock(&c->send_lock);
 	err = archip_sock_send(c->sock, &msg);
 	/* Our references go with archip_buf_free(), TCP keeps its own. */
-	for (i = 0; by_ref && i < buf->nr_pages && !err; i++)
+	for (i = 0; buf && i < buf->nr_pages && !err; i++)
 		err = archip_sock_send_page(c->sock, buf->bvec[i].bv_page, 0,
 					    buf->bvec[i].bv_len,
 					    i + 1 < buf->nr_pages || dg);
-	if (by_ref && dg && !err)
+	if (buf && dg && !err)
 		err = archip_sock_send_kvec(c->sock, &ddgst, sizeof(ddgst), false);
 	mutex_unlock(&c->send_lock);
 	/* The stream is broken: make the receive loop end the connection. */
@@ -389,15 +364,8 @@ static int rx_main(void *data)
 	int err;
 
 	err = archip_srv_handshake(c, c->busy);
-	/* The stage is the receive loop's alone (sockio.h); none: unstaged. */
-	if (!err && READ_ONCE(rx_stage)) {
-		c->stage.buf = kvmalloc(CONN_STAGE, GFP_KERNEL);
-		c->stage.size = CONN_STAGE;
-	}
 	while (!err)
 		err = recv_request(c);
-	kvfree(c->stage.buf);
-	c->stage.buf = NULL;
 
 	/* Lock waits in progress give up at their next try. */
 	WRITE_ONCE(c->closing, true);
