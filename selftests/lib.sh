@@ -81,12 +81,6 @@ expect_err() {
 	[ "$rc" = "$2" ] && grep -q -- "$3" <<<"$out"
 }
 
-# use_lab: run this test's VMs in the selftests' lab, torn down on exit.
-# If a check failed, each node's last console lines go into the output
-# first (the next program's lab overwrites them; CI keeps only the log).
-# Under run.sh (ARCHIP_LAB_SHARE=1) a lab whose every check passed is
-# parked instead, and the next program's 'up' ($LAB_REUSE) resets and
-# reuses it when it asks for the same VMs: one boot for several programs.
 # load_kernel_env: the picked kernel's variables (KVER, KIMAGE, KDIR,
 # KSRC_TAR, KDEBVER, ...) from the cache that 'make deps' wrote, for
 # ARCHIP_KERNEL's series (6.1 unless it says 6.12); sets CACHE and KS.
@@ -96,6 +90,13 @@ load_kernel_env() {
 	# shellcheck disable=SC1090
 	. "$CACHE/kernel$KS.env"
 }
+
+# use_lab: run this test's VMs in the selftests' lab, torn down on exit.
+# If a check failed, each node's last console lines go into the output
+# first (the next program's lab overwrites them; CI keeps only the log).
+# Under run.sh (ARCHIP_LAB_SHARE=1) a lab whose every check passed is
+# parked instead, and the next program's 'up' ($LAB_REUSE) resets and
+# reuses it when it asks for the same VMs: one boot for several programs.
 use_lab() {
 	export ARCHIP_LAB=${ARCHIP_LAB:-$REPO/.cache/lab-selftest}
 	trap lab_exit EXIT
