@@ -15,6 +15,12 @@ tar=${ARCHIP_KSRC_TAR:-/usr/src/linux-source-$xy.tar.xz}
 	echo "archip-dkms: $tar missing: apt-get install linux-source-$xy (at the version of linux-image-$kver)" >&2
 	exit 1
 }
-make -C "$kdir" M="$PWD" modules
-bash fs/ocfs2/prepare.sh "$tar" "$PWD/ocfs2-src"
-make -C "$kdir" M="$PWD/ocfs2-src/fs/ocfs2" modules
+# DKMS runs MAKE[0] as written (its own -j is for its default command):
+# one job per CPU here, and the archip modules build while fs/ocfs2 is
+# extracted from the source tarball (a whole-file xz decompression).
+jobs=-j$(nproc)
+make $jobs -C "$kdir" M="$PWD" modules &
+mk=$!
+bash fs/ocfs2/prepare.sh "$tar" "$PWD/ocfs2-src" || { kill "$mk" 2>/dev/null; wait; exit 1; }
+wait "$mk"
+make $jobs -C "$kdir" M="$PWD/ocfs2-src/fs/ocfs2" modules

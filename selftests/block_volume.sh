@@ -7,7 +7,7 @@
 use_lab
 CTL="$B/archipctl"
 
-ktap_plan 27
+ktap_plan "$([ -n "${ARCHIP_CORE:-}" ] && echo 14 || echo 27)"
 
 up_lab 2 noopenlocks,nowritelocks
 
@@ -109,6 +109,11 @@ check "storage server restarted mid-verify: the run completes with zero errors" 
 		echo fio exit \$(cat /tmp/f4.rc), errors \$(cut -d\";\" -f5 /tmp/f4); cat /sys/block/\$d/archip/counters
 		test \$(cat /tmp/f4.rc) = 0 && test \"\$(cut -d\";\" -f5 /tmp/f4)\" = 0 &&
 		test \$(grep reconnects /sys/block/\$d/archip/counters | cut -d\" \" -f2) -ge 1'"
+
+# ARCHIP_CORE=1 (run.sh's pass on 6.12): what the kernels can differ in,
+# above (blk-mq, sockets, OCFS2, reconnects); the protocol and CLI checks
+# below run the same code on either and are left to the 6.1 pass.
+if [ -z "${ARCHIP_CORE:-}" ]; then
 
 # Strangers (Documentation/security.rst) against the objects of fv, mapped
 # on h1: no key, a key of their own, the real key's id with a made-up
@@ -376,6 +381,7 @@ udev_names() {
 }
 check_v "udev names /dev/archip/NAME and by-id (read-write over read-only), archipmap maps a maptab and unmaps it; data through the names" udev_names
 
+fi
 check "everything unmaps and archip_blk unloads cleanly on both hypervisors" bash -c "
 	$(declare -f lab); LABCMD=$(printf %q "$LABCMD")
 	for n in h1 h2; do lab \$n 'for d in \$($CTL --json list | grep -o \"/dev/archip[0-9]*\"); do $CTL unmap \$d || exit 1; done

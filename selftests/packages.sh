@@ -103,8 +103,10 @@ INSTALL="set -e
 	rm -f /var/lib/man-db/auto-update
 	test ! -e /lib/modules/$KVER/build
 	install -D -m 644 /lab/archip-bin.tar.gz /usr/share/archip-dkms/archip-$VER.dkms.tar.gz
+	t0=\$SECONDS
 	dpkg -i /lab/archipctl_${VER}_amd64.deb /lab/archip-dkms_${VER}_all.deb >/tmp/dpkg.log 2>&1 ||
 		{ tail -n 20 /tmp/dpkg.log; exit 1; }
+	echo dpkg -i took \$((SECONDS - t0)) s
 	dkms status archip | grep -qx 'archip/$VER, $KVER, x86_64: installed' || { dkms status; tail -n 20 /tmp/dpkg.log; exit 1; }
 	! grep -q 'Building initial module' /tmp/dpkg.log || exit 1
 	for m in archip_srv archip_blk ocfs2 ocfs2_nodemanager; do
@@ -116,22 +118,25 @@ INSTALL="set -e
 	test \"\$(man -w archipctl)\" = /usr/share/man/man8/archipctl.8.gz
 	bash -c '. /usr/share/bash-completion/completions/archipctl && complete -p archipctl' >/dev/null
 	test -L /etc/systemd/system/multi-user.target.wants/archip-map.service"
-# On both nodes at once (each VM takes a host core).
-install_on() { lab "$1" "$INSTALL" >"$tmp/install.$1" 2>&1; echo $? >"$tmp/install.$1.rc"; }
-install_both() {
-	local n rc=0
-	install_on s1 &
-	install_on h1 &
+# both FN: FN s1 and FN h1 at once (each VM takes a host core; dpkg's
+# depmod over the whole module tree takes a minute under TCG), then what
+# each printed; fails if either did.
+both() {
+	local f=$1 n rc=0
+	for n in s1 h1; do
+		("$f" "$n" >"$tmp/$f.$n" 2>&1; echo $? >"$tmp/$f.$n.rc") &
+	done
 	wait
 	for n in s1 h1; do
 		echo "== $n"
-		cat "$tmp/install.$n"
-		[ "$(cat "$tmp/install.$n.rc")" = 0 ] || rc=1
+		cat "$tmp/$f.$n"
+		[ "$(cat "$tmp/$f.$n.rc")" = 0 ] || rc=1
 	done
 	return $rc
 }
+install_on() { lab "$1" "$INSTALL"; }
 check_v "dpkg installs both packages on s1 and h1: archip-dkms's postinst installs the DKMS binaries into updates/dkms, compiles nothing" \
-	install_both
+	both install_on
 
 # A unit's Exec lines of one kind, run as systemd would run them (its
 # '-' prefix, failure ignored, dropped; EnvironmentFile exported; no
@@ -186,22 +191,24 @@ map_use() {
 check_v "h1: archip-map.service's lines map /etc/archip/maptab, the packaged udev rule names /dev/archip/pk; data by sha256 across an unmap" map_use
 
 # Everything goes: modules out of updates/dkms, tools, units.
+purge_on() {
+	lab "$1" "set -e
+		modprobe -r \$([ $1 = s1 ] && echo archip_srv || echo archip_blk)
+		t0=\$SECONDS
+		dpkg --purge archip-dkms archipctl >/tmp/dpkg.log 2>&1 || { tail -n 20 /tmp/dpkg.log; exit 1; }
+		echo dpkg --purge took \$((SECONDS - t0)) s
+		! ls /lib/modules/$KVER/updates/dkms/*.ko* 2>/dev/null || exit 1
+		test ! -e /usr/sbin/archipctl && test ! -e /lib/systemd/system/archip-map.service
+		test ! -e /etc/systemd/system/multi-user.target.wants/archip-map.service
+		test -z \"\$(dkms status archip)\"
+		rm -f /etc/archip/server.conf /etc/archip/maptab /usr/share/archip-dkms/archip-$VER.dkms.tar.gz
+		umount /lib/modules && rm -rf /tmp/mods
+		echo purged"
+}
 purge() {
 	lab s1 "$UNITRUN; set -a; . /etc/archip/server.conf; set +a
 		unit_run archip-server.service ExecStop" || return 1
-	for n in s1 h1; do
-		echo "== $n"
-		lab $n "set -e
-			modprobe -r \$([ $n = s1 ] && echo archip_srv || echo archip_blk)
-			dpkg --purge archip-dkms archipctl >/tmp/dpkg.log 2>&1 || { tail -n 20 /tmp/dpkg.log; exit 1; }
-			! ls /lib/modules/$KVER/updates/dkms/*.ko* 2>/dev/null || exit 1
-			test ! -e /usr/sbin/archipctl && test ! -e /lib/systemd/system/archip-map.service
-			test ! -e /etc/systemd/system/multi-user.target.wants/archip-map.service
-			test -z \"\$(dkms status archip)\"
-			rm -f /etc/archip/server.conf /etc/archip/maptab /usr/share/archip-dkms/archip-$VER.dkms.tar.gz
-			umount /lib/modules && rm -rf /tmp/mods
-			echo purged" || return 1
-	done
+	both purge_on
 }
 check_v "dpkg --purge removes modules, tools and units from s1 and h1" purge
 

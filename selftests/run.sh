@@ -8,8 +8,10 @@
 #
 # With no programs named and no ARCHIP_KERNEL set (what 'make test' and CI
 # run), the whole suite runs on Debian's 6.1 kernel and then the core
-# subset TEST_PROGS_6_12 on Debian's 6.12 LTS: the modules are built for
-# 6.12, the subset runs on a 6.12 lab, and the 6.1 modules are built again.
+# subset TEST_PROGS_6_12 on Debian's 6.12 LTS, with ARCHIP_CORE=1 (a
+# program's checks of what the kernels can differ in): the modules are
+# built for 6.12, the subset runs on a 6.12 lab, and the 6.1 modules are
+# built again.
 # ARCHIP_KERNEL=6.12 (or debug) runs the whole suite on that kernel alone.
 set -u
 cd "$(dirname "$0")"
@@ -17,13 +19,14 @@ progs=${*:-$(make -s --no-print-directory print-progs)}
 second=
 [ $# = 0 ] && [ -z "${ARCHIP_KERNEL:-}" ] && second=$(make -s --no-print-directory print-progs-6.12)
 pass=0 fail=0 skip=0
+digest=$(mktemp)
 # Programs that ask for the same VMs share one boot (selftests/lib.sh,
 # use_lab): a program that passed parks its lab for the next; after one
 # that did not, and at the end, the lab goes down.
 export ARCHIP_LAB_SHARE=${ARCHIP_LAB_SHARE:-1}
 export ARCHIP_LAB=${ARCHIP_LAB:-$(cd .. && pwd)/.cache/lab-selftest}
 lab_down() { ../tools/lab/archip-lab down >/dev/null 2>&1 || true; }
-trap lab_down EXIT
+trap 'lab_down; rm -f "$digest"' EXIT
 
 # run_prog PROG [LABEL]: run one program, count its results.
 run_prog() {
@@ -39,13 +42,18 @@ run_prog() {
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n1)
 	P=$((P - S))
 	if [ -z "$plan" ] || [ $((P + S + F)) != "$plan" ]; then
-		echo "not ok - $name: ran $((P + S + F)) of ${plan:-?} planned checks (exit $rc)"
+		echo "not ok - $name: ran $((P + S + F)) of ${plan:-?} planned checks (exit $rc)" | tee -a "$digest"
 		F=$((F + 1))
 	elif [ "$rc" != 0 ] && [ "$F" = 0 ]; then
-		echo "not ok - $name: exited $rc with no failed check"
+		echo "not ok - $name: exited $rc with no failed check" | tee -a "$digest"
 		F=$((F + 1))
 	fi
 	[ "$F" = 0 ] && [ "$rc" = 0 ] || lab_down
+	# Each failure and the first lines it printed, again at the end: a
+	# long log is read from its tail.
+	awk -v p="$name" '/^not ok/ { n = 14; print "# " p ": " $0; next }
+		n > 0 && /^# took / { n = 0 } n > 0 && /^#/ { print "# " $0; n-- }
+		/^(ok|not ok) / { n = 0 }' "$out" >>"$digest"
 	echo "# $name: $P passed, $F failed, $S skipped in $(( $(date +%s) - start ))s"
 	pass=$((pass + P)) fail=$((fail + F)) skip=$((skip + S))
 	rm -f "$out"
@@ -60,7 +68,7 @@ build() {
 	local desc=$1 log
 	shift
 	log=$(make -C .. --no-print-directory "$@" modules 2>&1) && return 0
-	echo "not ok - the modules build for $desc (make $* modules)"
+	echo "not ok - the modules build for $desc (make $* modules)" | tee -a "$digest"
 	tail -n 20 <<<"$log" | sed 's/^/# /'
 	fail=$((fail + 1))
 	return 1
@@ -71,7 +79,7 @@ if [ -n "$second" ]; then
 	echo "# ---- Debian's 6.12 LTS kernel: $second"
 	if build 6.12 ARCHIP_KERNEL=6.12; then
 		for p in $second; do
-			ARCHIP_KERNEL=6.12 run_prog "$p" "$p (6.12)"
+			ARCHIP_CORE=1 ARCHIP_KERNEL=6.12 run_prog "$p" "$p (6.12)"
 		done
 		lab_down
 	fi
@@ -79,6 +87,10 @@ if [ -n "$second" ]; then
 	build "6.1 again"
 fi
 
+if [ -s "$digest" ]; then
+	echo "# ---- the failures again, each with the start of what it printed"
+	sed -E "s/^([^#])/# \1/" "$digest"
+fi
 if [ "$skip" != 0 ]; then
 	echo "$pass passed, $fail failed, $skip skipped"
 else
