@@ -27,6 +27,8 @@ export ARCHIP_LAB_SHARE=${ARCHIP_LAB_SHARE:-1}
 export ARCHIP_LAB=${ARCHIP_LAB:-$(cd .. && pwd)/.cache/lab-selftest}
 lab_down() { ../tools/lab/archip-lab down >/dev/null 2>&1 || true; }
 trap 'lab_down; rm -f "$digest"' EXIT
+# not_ok DESC: a failure of the run itself, also kept for the end.
+not_ok() { echo "not ok - $*" | tee -a "$digest"; }
 
 # run_prog PROG [LABEL]: run one program, count its results.
 run_prog() {
@@ -42,10 +44,10 @@ run_prog() {
 	plan=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' "$out" | head -n1)
 	P=$((P - S))
 	if [ -z "$plan" ] || [ $((P + S + F)) != "$plan" ]; then
-		echo "not ok - $name: ran $((P + S + F)) of ${plan:-?} planned checks (exit $rc)" | tee -a "$digest"
+		not_ok "$name: ran $((P + S + F)) of ${plan:-?} planned checks (exit $rc)"
 		F=$((F + 1))
 	elif [ "$rc" != 0 ] && [ "$F" = 0 ]; then
-		echo "not ok - $name: exited $rc with no failed check" | tee -a "$digest"
+		not_ok "$name: exited $rc with no failed check"
 		F=$((F + 1))
 	fi
 	[ "$F" = 0 ] && [ "$rc" = 0 ] || lab_down
@@ -68,7 +70,7 @@ build() {
 	local desc=$1 log
 	shift
 	log=$(make -C .. --no-print-directory "$@" modules 2>&1) && return 0
-	echo "not ok - the modules build for $desc (make $* modules)" | tee -a "$digest"
+	not_ok "the modules build for $desc (make $* modules)"
 	tail -n 20 <<<"$log" | sed 's/^/# /'
 	fail=$((fail + 1))
 	return 1
